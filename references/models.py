@@ -1,0 +1,153 @@
+"""A source that claims cite: a DOI-identified work or, failing that, a URL."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class PeerReviewStatus(models.TextChoices):
+    PEER_REVIEWED = "peer_reviewed", "Peer-reviewed"
+    NOT_PEER_REVIEWED = "not_peer_reviewed", "Not peer-reviewed"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class RetractionStatus(models.TextChoices):
+    NONE = "none", "No notices"
+    CORRECTED = "corrected", "Corrected"
+    EXPRESSION_OF_CONCERN = "expression_of_concern", "Expression of concern"
+    RETRACTED = "retracted", "Retracted, removed or withdrawn"
+
+
+class MetadataSource(models.TextChoices):
+    CROSSREF = "crossref", "Crossref"
+    MANUAL = "manual", "Entered by hand"
+    FILE = "file", "Reference manager export"
+    CITATION_LINE = "citation_line", "Parsed from a reference line"
+
+
+class ReferenceQuerySet(models.QuerySet):
+    def with_doi(self, doi):
+        """The reference for a DOI, whatever case it was typed in."""
+        return self.filter(doi=doi.lower())
+
+
+class Reference(models.Model):
+    doi = models.CharField(
+        "DOI",
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="Stored lower-cased, without any https://doi.org/ prefix.",
+    )
+    url = models.URLField("URL", max_length=1000, blank=True, help_text="For a source without a DOI.")
+
+    title = models.TextField(blank=True)
+    # [{"family": ..., "given": ...}] or [{"literal": "World Health Organization"}], CSL-style.
+    authors = models.JSONField(default=list, blank=True)
+    container_title = models.CharField("journal or container", max_length=500, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    volume = models.CharField(max_length=50, blank=True)
+    issue = models.CharField(max_length=50, blank=True)
+    pages = models.CharField(max_length=50, blank=True)
+    publisher = models.CharField(max_length=300, blank=True)
+    work_type = models.CharField(
+        max_length=50, blank=True, help_text="Crossref's type id, e.g. journal-article or posted-content."
+    )
+
+    # Editors' corrections for display (APA wants sentence case; Crossref has
+    # Title Case) live apart from the fields, so a refresh never loses them
+    # and the raw metadata is never rewritten.
+    display_overrides = models.JSONField(default=dict, blank=True)
+
+    raw_metadata = models.JSONField(null=True, blank=True, help_text="The Crossref work message as fetched.")
+    csl = models.JSONField("CSL-JSON", null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    metadata_source = models.CharField(
+        max_length=20, choices=MetadataSource.choices, default=MetadataSource.MANUAL
+    )
+    needs_check = models.BooleanField(
+        default=False, help_text="Metadata was guessed (e.g. parsed from a reference line) and awaits an editor."
+    )
+
+    peer_review_status = models.CharField(
+        max_length=20, choices=PeerReviewStatus.choices, default=PeerReviewStatus.UNKNOWN,
+        help_text="Computed from the metadata.",
+    )
+    peer_review_override = models.CharField(
+        max_length=20, choices=PeerReviewStatus.choices, blank=True,
+        help_text="An editor's decision, which wins over the computed status.",
+    )
+    peer_review_override_reason = models.TextField(blank=True)
+    peer_review_override_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    peer_review_override_at = models.DateTimeField(null=True, blank=True)
+
+    retraction_status = models.CharField(
+        max_length=30, choices=RetractionStatus.choices, default=RetractionStatus.NONE
+    )
+    # Crossref's updated-by entries: {"type", "DOI", "label", "source", "updated"}.
+    updates = models.JSONField(default=list, blank=True)
+    status_checked_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ReferenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "id"]
+        permissions = [
+            ("override_peer_review", "Can override a reference's peer-review status, with a reason"),
+        ]
+        constraints = [
+            models.UniqueConstraint(Lower("doi"), name="reference_doi_unique_any_case"),
+            models.CheckConstraint(
+                condition=models.Q(doi__isnull=True) | models.Q(doi=Lower("doi")),
+                name="reference_doi_lower_case",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(doi__isnull=True) | ~models.Q(doi=""),
+                name="reference_doi_null_not_empty",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(doi__isnull=False) | ~models.Q(url=""),
+                name="reference_has_doi_or_url",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(peer_review_override="") | ~models.Q(peer_review_override_reason=""),
+                name="reference_override_needs_reason",
+            ),
+        ]
+
+    def __str__(self):
+        label = self.display("title") or self.doi or self.url
+        return f"{label} ({self.doi})" if self.doi and self.display("title") else label
+
+    def display(self, field):
+        """A field as readers see it: the editor's correction if any, else the metadata."""
+        return self.display_overrides.get(field) or getattr(self, field)
+
+    @property
+    def doi_url(self):
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def link(self):
+        return self.doi_url or self.url
+
+    @property
+    def effective_peer_review_status(self):
+        return self.peer_review_override or self.peer_review_status
+
+    @property
+    def is_retracted(self):
+        return self.retraction_status == RetractionStatus.RETRACTED
+
+    @property
+    def counts_as_support(self):
+        """Only a peer-reviewed, non-retracted work supports a claim."""
+        return (
+            self.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
+            and not self.is_retracted
+        )
