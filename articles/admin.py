@@ -1,1 +1,307 @@
-from django.contrib import admin
+"""The editors' desk: articles, their sections, claims and citations, all in the admin.
+
+Writing flows article -> section -> claims. The article page lists sections,
+each with a paste box that turns prose into claims; a section's page lists its
+claims, each citing references through an autocomplete; a claim's page holds
+citation locators. Status is never edited here: WorkflowAdminMixin adds the
+actions that call articles.workflow.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelectMultiple
+from django.db.models import Count, Max, Prefetch
+from django.urls import reverse
+from django.utils.html import format_html
+
+from articles.admin_import import ImportAdminMixin
+from articles.admin_workflow import WorkflowAdminMixin
+from articles.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
+from articles.models import Article, Citation, Claim, Section, Topic
+from references.models import Reference
+
+PASTE_HELP = (
+    "Paste prose to add it as claims at the end of this section, one claim per sentence. "
+    "Cite with [1] or [1, 3] or [2-4] (numbers of this article's reference list) or [doi:10.xxxx/...]."
+)
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+def _next_position(queryset):
+    last = queryset.aggregate(last=Max("position"))["last"]
+    return 0 if last is None else last + 1
+
+
+class PasteMixin(forms.Form):
+    """A paste box whose markers are resolved while the form validates, so errors land on the field."""
+
+    paste_text = forms.CharField(
+        label="Paste claims", required=False, help_text=PASTE_HELP,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+    def article_for_paste(self):
+        raise NotImplementedError
+
+    def clean_paste_text(self):
+        text = self.cleaned_data.get("paste_text", "").strip()
+        self.resolved_claims = []
+        if text:
+            try:
+                self.resolved_claims = resolve_pasted_text(self.article_for_paste(), text)
+            except PasteError as error:
+                raise forms.ValidationError(str(error)) from error
+        return text
+
+    def append_pasted_claims(self, section):
+        if getattr(self, "resolved_claims", None):
+            return append_claims(section=section, claims=self.resolved_claims)
+        return []
+
+
+class SectionForm(PasteMixin, forms.ModelForm):
+    class Meta:
+        model = Section
+        fields = ["position", "heading"]
+
+    def __init__(self, *args, article=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._article = article
+        self.fields["position"].required = False
+        self.fields["position"].help_text = "Order in the article; left empty, the section goes last."
+
+    def article_for_paste(self):
+        if self.instance.pk:
+            return self.instance.article
+        return self._article
+
+
+class SectionInlineFormSet(forms.BaseInlineFormSet):
+    def get_form_kwargs(self, index):
+        kwargs = super().get_form_kwargs(index)
+        kwargs["article"] = self.instance if self.instance.pk else None
+        return kwargs
+
+
+class SectionInline(admin.StackedInline):
+    model = Section
+    form = SectionForm
+    formset = SectionInlineFormSet
+    extra = 1
+    fields = ["position", "heading", "paste_text", "claims_link"]
+    readonly_fields = ["claims_link"]
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            claim_count=Count("claims", distinct=True)
+        )
+
+    @admin.display(description="Claims")
+    def claims_link(self, section):
+        if not section.pk:
+            return "Save the article to start adding claims."
+        url = reverse("admin:articles_section_change", args=[section.pk])
+        count = getattr(section, "claim_count", None)
+        if count is None:
+            count = section.claims.count()
+        return format_html('<a href="{}">Edit the {} claim(s) of this section</a>', url, count)
+
+
+def _place_new_rows_last(formset, siblings):
+    """New rows saved without a position go after every existing one, in form order."""
+    position = _next_position(siblings)
+    for form in formset.forms:
+        if form.has_changed() and form.instance._state.adding and form.cleaned_data.get("position") is None:
+            form.instance.position = position
+            position += 1
+
+
+@admin.register(Article)
+class ArticleAdmin(ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "status", "topic_list", "author_list", "unsupported_claims", "updated_at"]
+    list_filter = ["status", "topics", "authors"]
+    search_fields = ["title", "slug", "summary", "byline"]
+    prepopulated_fields = {"slug": ["title"]}
+    autocomplete_fields = ["topics", "authors"]
+    readonly_fields = ["status", "published_at", "created_at", "updated_at"]
+    inlines = [SectionInline]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "summary", "topics"]}),
+        ("Authorship", {"fields": ["authors", "byline", "disclosure"]}),
+        ("Status", {"fields": ["status", "review_interval_months", "published_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name == "articles_article_changelist":
+            queryset = queryset.with_unsupported_claim_count().prefetch_related("topics", "authors")
+        return queryset
+
+    @admin.display(description="Topics")
+    def topic_list(self, article):
+        return ", ".join(topic.name for topic in article.topics.all())
+
+    @admin.display(description="Authors")
+    def author_list(self, article):
+        return ", ".join(user.get_full_name() or user.get_username() for user in article.authors.all())
+
+    @admin.display(description="Claims without a source", ordering="unsupported_claim_count")
+    def unsupported_claims(self, article):
+        return getattr(article, "unsupported_claim_count", None) or 0
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Whoever creates an article is its author unless they named others.
+        if not change and not form.instance.authors.exists():
+            form.instance.authors.add(request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Section:
+            return super().save_formset(request, form, formset, change)
+        _place_new_rows_last(formset, formset.instance.sections.all())
+        super().save_formset(request, form, formset, change)
+        added = 0
+        for section_form in formset.forms:
+            if section_form.instance.pk and section_form not in formset.deleted_forms:
+                added += len(section_form.append_pasted_claims(section_form.instance))
+        if added:
+            messages.info(request, f"Added {added} claim(s) from pasted text.")
+
+
+class ClaimForm(forms.ModelForm):
+    sources = forms.ModelMultipleChoiceField(
+        queryset=Reference.objects.all(),
+        required=False,
+        widget=AutocompleteSelectMultiple(Claim._meta.get_field("references"), admin.site),
+        help_text="Search by title, DOI or journal. Order matters: the first source is cited first.",
+    )
+
+    class Meta:
+        model = Claim
+        fields = ["position", "text", "is_context"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2, "cols": 70})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False
+        if self.instance.pk:
+            self.initial["sources"] = [c.reference_id for c in self.instance.citations.all()]
+
+    def clean_text(self):
+        text = " ".join(self.cleaned_data["text"].split())
+        if not text:
+            raise forms.ValidationError("A claim needs a statement.")
+        return text
+
+    def ordered_reference_ids(self):
+        # The widget posts ids in the order the editor chose them; the cleaned
+        # queryset has no order.
+        chosen = {reference.pk for reference in self.cleaned_data.get("sources", [])}
+        posted = self.data.getlist(self.add_prefix("sources")) if hasattr(self.data, "getlist") else []
+        ordered = [int(value) for value in posted if value.isdigit() and int(value) in chosen]
+        return ordered + sorted(chosen - set(ordered))
+
+    def save(self, commit=True):
+        claim = super().save(commit=commit)
+        if commit and "sources" in self.changed_data:
+            set_claim_references(claim=claim, references=self.ordered_reference_ids())
+        return claim
+
+
+class ClaimInline(admin.TabularInline):
+    model = Claim
+    form = ClaimForm
+    extra = 3
+    fields = ["position", "text", "is_context", "sources", "citation_details"]
+    readonly_fields = ["citation_details"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related(
+            Prefetch("citations", queryset=Citation.objects.order_by("position", "id"))
+        )
+
+    @admin.display(description="Locators")
+    def citation_details(self, claim):
+        if not claim.pk:
+            return ""
+        url = reverse("admin:articles_claim_change", args=[claim.pk])
+        return format_html('<a href="{}">pages, tables…</a>', url)
+
+
+class HiddenFromIndexMixin:
+    """Reached from the article page, not listed on the admin index."""
+
+    def get_model_perms(self, request):
+        return {}
+
+
+@admin.register(Section)
+class SectionAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
+    form = SectionForm
+    inlines = [ClaimInline]
+    fields = ["article", "position", "heading", "paste_text"]
+    autocomplete_fields = ["article"]
+    list_display = ["heading", "article", "position"]
+    search_fields = ["heading", "article__title"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["article"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if obj.position in (None, "") or (not change and form.cleaned_data.get("position") is None):
+            obj.position = _next_position(Section.objects.filter(article=obj.article))
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Claim:
+            _place_new_rows_last(formset, formset.instance.claims.all())
+        super().save_formset(request, form, formset, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        added = form.append_pasted_claims(form.instance)
+        if added:
+            messages.info(request, f"Added {len(added)} claim(s) from pasted text.")
+
+    def response_change(self, request, obj):
+        if "_continue" not in request.POST and "_addanother" not in request.POST:
+            messages.success(request, f"Saved “{obj.heading}”.")
+            from django.http import HttpResponseRedirect
+
+            return HttpResponseRedirect(reverse("admin:articles_article_change", args=[obj.article_id]))
+        return super().response_change(request, obj)
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    extra = 1
+    fields = ["position", "reference", "locator"]
+    autocomplete_fields = ["reference"]
+
+
+@admin.register(Claim)
+class ClaimAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
+    fields = ["section", "position", "text", "is_context"]
+    readonly_fields = ["section"]
+    inlines = [CitationInline]
+    search_fields = ["text"]
+
+    def has_add_permission(self, request):
+        # Claims are added on their section's page.
+        return False
+
+    def response_change(self, request, obj):
+        if "_continue" not in request.POST:
+            from django.http import HttpResponseRedirect
+
+            messages.success(request, "Saved the claim.")
+            return HttpResponseRedirect(reverse("admin:articles_section_change", args=[obj.section_id]))
+        return super().response_change(request, obj)

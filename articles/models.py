@@ -52,6 +52,38 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Workflow state below is written only by articles/workflow.py (hence
+    # editable=False): the admin form can neither approve nor publish.
+    approved_fingerprint = models.CharField(
+        max_length=64, blank=True, editable=False,
+        help_text="The content fingerprint the reviewer approved; any edit changes the content's fingerprint.",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_requested_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When the article last joined the review queue."
+    )
+    last_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_review_due = models.DateTimeField(null=True, blank=True, editable=False)
+    needs_rereview = models.BooleanField(
+        default=False, editable=False,
+        help_text="A published article back in the review queue: new edits, or a cited source changed.",
+    )
+    rereview_reason = models.TextField(blank=True, editable=False)
+    urgent = models.BooleanField(
+        default=False, editable=False, help_text="A published claim lost its only supporting source."
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    scheduled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    published_revision = models.ForeignKey(
+        "ArticleRevision", null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False,
+        help_text="What readers see; editing the article never changes it.",
+    )
+
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
@@ -133,3 +165,114 @@ class Citation(models.Model):
 
     def __str__(self):
         return f"{self.reference} cited by claim {self.claim_id}"
+
+
+class ReviewerProfile(models.Model):
+    """How a reviewer is credited to readers: "Reviewed by Sam Okafor, MD, psychiatrist"."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile")
+    display_name = models.CharField(max_length=200, help_text="The name readers see.")
+    credentials = models.CharField(
+        max_length=300, help_text='Degrees and role shown to readers, e.g. "MD, consultant psychiatrist".'
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(display_name=""), name="reviewer_profile_name_not_empty"),
+            models.CheckConstraint(condition=~models.Q(credentials=""), name="reviewer_profile_credentials_not_empty"),
+        ]
+
+    def __str__(self):
+        return self.credit
+
+    @property
+    def credit(self):
+        return f"{self.display_name}, {self.credentials}"
+
+
+class ArticleRevision(models.Model):
+    """A published version, frozen: readers see exactly what was approved, whatever happens to the working copy."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    title = models.CharField(max_length=300)
+    fingerprint = models.CharField(max_length=64)
+    # Sections, claims, citations and each reference as rendered at publication.
+    snapshot = models.JSONField()
+    # The references the snapshot cites, so a retraction can find the live pages it affects.
+    references = models.ManyToManyField(Reference, blank=True, related_name="+")
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["article", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "number"], name="revision_number_unique_per_article"),
+        ]
+
+    def __str__(self):
+        return f"{self.title} (revision {self.number})"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("A published revision is frozen and cannot be changed.")
+        super().save(*args, **kwargs)
+
+
+class WorkflowAction(models.TextChoices):
+    SUBMIT = "submit", "Submitted for review"
+    REQUEST_CHANGES = "request_changes", "Changes requested"
+    APPROVE = "approve", "Approved"
+    PUBLISH = "publish", "Published"
+    SCHEDULE = "schedule", "Scheduled"
+    SCHEDULE_FAILED = "schedule_failed", "Scheduled publication failed"
+    UNPUBLISH = "unpublish", "Unpublished"
+    ARCHIVE = "archive", "Archived"
+    WITHDRAW = "withdraw", "Returned to draft"
+    APPROVAL_VOIDED = "approval_voided", "Approval voided by an edit"
+    FLAG_REREVIEW = "flag_rereview", "Flagged for re-review"
+
+
+class AuditEntry(models.Model):
+    """One row per workflow event; append-only (rows are never changed or deleted by the application)."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="audit_entries")
+    action = models.CharField(max_length=20, choices=WorkflowAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the log still reads right after a user is deleted.
+    actor_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField()
+    from_status = models.CharField(max_length=20, choices=Status.choices)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    comment = models.TextField(blank=True)
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    claim_label = models.CharField(max_length=400, blank=True, help_text="Where the comment is pinned, as text.")
+    fingerprint = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "audit entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(action="request_changes") | ~models.Q(comment=""),
+                name="audit_request_changes_has_comment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.actor_name or 'the system'} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit entries are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit entries are append-only.")

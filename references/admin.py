@@ -1,1 +1,338 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from references import bulk, crossref, services
+from references.citations import render_html
+from references.doi import InvalidDOI, normalise_doi
+from references.models import MetadataSource, PeerReviewOverride, PeerReviewStatus, Reference
+
+# Fields an editor may correct for display; the metadata itself stays as fetched.
+DISPLAY_FIELDS = ["title", "container_title", "volume", "issue", "pages", "publisher"]
+METADATA_FIELDS = ["title", "authors_text", "container_title", "year", "volume", "issue", "pages", "publisher",
+                   "work_type"]
+
+
+def authors_to_text(authors):
+    lines = []
+    for author in authors or []:
+        if author.get("literal"):
+            lines.append(author["literal"])
+        else:
+            lines.append(", ".join(p for p in (author.get("family", ""), author.get("given", "")) if p))
+    return "\n".join(lines)
+
+
+def text_to_authors(text):
+    authors = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if "," in line:
+            family, given = (part.strip() for part in line.split(",", 1))
+            authors.append({"family": family, "given": given} if given else {"family": family})
+        else:
+            authors.append({"literal": line})
+    return authors
+
+
+class ReferenceForm(forms.ModelForm):
+    doi = forms.CharField(
+        label="DOI", required=False, max_length=1000,
+        help_text="Any form: 10.x/y, doi:10.x/y, https://doi.org/10.x/y or a publisher URL containing the DOI.",
+    )
+    fetch_from_crossref = forms.BooleanField(
+        required=False, initial=True,
+        help_text="Fill the metadata from Crossref. If Crossref is unavailable, what you typed below is saved.",
+    )
+    authors_text = forms.CharField(
+        label="Authors", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: “Family, Given” for a person, or an organisation's name.",
+    )
+
+    class Meta:
+        model = Reference
+        fields = ["doi", "url", "title", "container_title", "year", "volume", "issue", "pages", "publisher",
+                  "work_type", "needs_check"]
+
+    display_title = forms.CharField(
+        label="Display title", required=False, widget=forms.TextInput(attrs={"size": 100}),
+        help_text="Shown to readers instead of the metadata, e.g. the title in sentence case as APA wants.",
+    )
+    display_container_title = forms.CharField(label="Display journal or container", required=False)
+    display_volume = forms.CharField(required=False)
+    display_issue = forms.CharField(required=False)
+    display_pages = forms.CharField(required=False)
+    display_publisher = forms.CharField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.crossref_work = None
+        self.crossref_error = None
+        for name in DISPLAY_FIELDS:
+            self.fields[f"display_{name}"].initial = self.instance.display_overrides.get(name, "")
+        if self.instance.pk:
+            # The DOI is the reference's identity; it is never edited, and a
+            # saved reference is refreshed rather than re-fetched here.
+            self.fields["authors_text"].initial = authors_to_text(self.instance.authors)
+            self.fields.pop("doi", None)
+            self.fields.pop("fetch_from_crossref", None)
+
+    def clean_doi(self):
+        raw = self.cleaned_data.get("doi", "").strip()
+        if not raw:
+            return None
+        try:
+            doi = normalise_doi(raw)
+        except InvalidDOI as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        duplicate = Reference.objects.with_doi(doi).exclude(pk=self.instance.pk).first()
+        if duplicate:
+            raise forms.ValidationError(f"This DOI is already present: “{duplicate}” (id {duplicate.pk}).")
+        return doi
+
+    def clean(self):
+        cleaned = super().clean()
+        doi = cleaned.get("doi") or self.instance.doi
+        if not doi and not cleaned.get("url") and "doi" not in self.errors:
+            raise forms.ValidationError("Give a DOI or, for a source without one, a URL.")
+        if not self.instance.pk and doi and cleaned.get("fetch_from_crossref"):
+            try:
+                self.crossref_work = crossref.fetch_work(doi)
+            except crossref.CrossrefError as exc:
+                self.crossref_error = exc
+                if not cleaned.get("title"):
+                    prefix = "Crossref unavailable" if isinstance(exc, crossref.CrossrefUnavailable) else "Crossref"
+                    raise forms.ValidationError(
+                        f"{prefix}: {exc} Enter the title and other details by hand to save it anyway."
+                    ) from exc
+        return cleaned
+
+
+class OverrideForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=[("", "— withdraw the override: use the computed status —"), *PeerReviewStatus.choices],
+        required=False,
+    )
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Required; reviewers see it.")
+
+
+class AddManyForm(forms.Form):
+    dois = forms.CharField(
+        label="DOIs or URLs", widget=forms.Textarea(attrs={"rows": 12, "cols": 80}),
+        help_text="One per line, in any form.",
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(help_text="CSL-JSON (.json), RIS (.ris) or BibTeX (.bib). Works without Crossref.")
+
+
+@admin.register(Reference)
+class ReferenceAdmin(admin.ModelAdmin):
+    form = ReferenceForm
+    list_display = ["__str__", "doi", "year", "work_type", "effective_status", "retraction_status", "needs_check"]
+    list_filter = ["peer_review_status", "peer_review_override", "retraction_status", "work_type", "needs_check",
+                   "metadata_source"]
+    # The claim form's autocomplete searches these.
+    search_fields = ["title", "doi", "container_title", "url"]
+    actions = ["refresh_selected"]
+    change_list_template = "admin/references/reference/change_list.html"
+    readonly_fields = ["apa_preview", "effective_status", "peer_review_status", "override_summary", "override_log",
+                       "retraction_status", "notices_list", "metadata_source", "fetched_at", "status_checked_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        source = ["doi", "url"] if obj else ["doi", "fetch_from_crossref", "url"]
+        fieldsets = [(None, {"fields": source})]
+        fieldsets.append(("Metadata", {"fields": METADATA_FIELDS + ["needs_check"]}))
+        if obj and obj.metadata_source == MetadataSource.CROSSREF:
+            fieldsets[1][1]["fields"] = [
+                "authors_display" if name == "authors_text" else name for name in fieldsets[1][1]["fields"]
+            ]
+        if obj:
+            fieldsets.insert(0, ("As readers see it (APA 7)", {"fields": ["apa_preview"]}))
+            fieldsets.append(("Status", {"fields": [
+                "effective_status", "peer_review_status", "override_summary", "override_log",
+                "retraction_status", "notices_list", "metadata_source", "fetched_at", "status_checked_at",
+            ]}))
+            fieldsets.append(("Corrections for display", {"fields": [f"display_{n}" for n in DISPLAY_FIELDS]}))
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(self.readonly_fields)
+        if obj and obj.metadata_source == MetadataSource.CROSSREF:
+            # Crossref's metadata is kept as fetched; editors correct it through the display fields.
+            readonly += ["doi", "title", "container_title", "year", "volume", "issue", "pages", "publisher",
+                         "work_type", "authors_display"]
+        elif obj:
+            readonly.append("doi")
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        overrides = dict(obj.display_overrides)
+        for name in DISPLAY_FIELDS:
+            if f"display_{name}" in form.cleaned_data:
+                value = form.cleaned_data[f"display_{name}"].strip()
+                if value:
+                    overrides[name] = value
+                else:
+                    overrides.pop(name, None)
+        obj.display_overrides = overrides
+        if "authors_text" in form.cleaned_data and obj.metadata_source != MetadataSource.CROSSREF:
+            obj.authors = text_to_authors(form.cleaned_data["authors_text"])
+        if not change:
+            if form.crossref_work is not None:
+                services.apply_work(obj, form.crossref_work)
+                self.message_user(request, f"Filled from Crossref: {obj.doi}.", messages.SUCCESS)
+            else:
+                obj.metadata_source = MetadataSource.MANUAL
+                if form.crossref_error is not None:
+                    label = (
+                        "Crossref unavailable" if isinstance(form.crossref_error, crossref.CrossrefUnavailable)
+                        else "Crossref"
+                    )
+                    obj.needs_check = True
+                    self.message_user(
+                        request, f"{label}: {form.crossref_error} Saved with the details entered by hand.",
+                        messages.WARNING,
+                    )
+        services.save_reference(obj)
+
+    # Read-only displays --------------------------------------------------
+
+    @admin.display(description="Peer review (effective)")
+    def effective_status(self, obj):
+        label = PeerReviewStatus(obj.effective_peer_review_status).label
+        return f"{label} (overridden)" if obj.peer_review_override else label
+
+    @admin.display(description="Authors")
+    def authors_display(self, obj):
+        return authors_to_text(obj.authors).replace("\n", "; ")
+
+    @admin.display(description="APA 7")
+    def apa_preview(self, obj):
+        return render_html(obj)
+
+    @admin.display(description="Editor's override")
+    def override_summary(self, obj):
+        link = reverse("admin:references_reference_override", args=[obj.pk])
+        if not obj.peer_review_override:
+            return format_html('None. <a href="{}">Override the peer-review status…</a>', link)
+        return format_html(
+            '{} by {} on {}: “{}”. <a href="{}">Change…</a>',
+            obj.get_peer_review_override_display(), obj.peer_review_override_by or "a deleted user",
+            obj.peer_review_override_at.strftime("%Y-%m-%d %H:%M") if obj.peer_review_override_at else "?",
+            obj.peer_review_override_reason, link,
+        )
+
+    @admin.display(description="Override history")
+    def override_log(self, obj):
+        rows = obj.peer_review_overrides.select_related("by")
+        if not rows:
+            return "No overrides."
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((str(r),) for r in rows)))
+
+    @admin.display(description="Retraction and correction notices")
+    def notices_list(self, obj):
+        if not obj.notices:
+            return "None recorded."
+        return format_html("<ul>{}</ul>", format_html_join(
+            "", '<li><strong>{}</strong> ({}, {}): <a href="https://doi.org/{}">{}</a></li>',
+            ((u.get("label") or u.get("type"), u.get("source", ""), u.get("updated", ""), u.get("DOI", ""),
+              u.get("DOI", "")) for u in obj.notices),
+        ))
+
+    # Actions ------------------------------------------------------------
+
+    @admin.action(description="Refresh selected references from Crossref", permissions=["change"])
+    def refresh_selected(self, request, queryset):
+        for reference in queryset:
+            result = services.refresh_reference(reference)
+            level = messages.ERROR if result.error else (messages.WARNING if result.newly_retracted else messages.INFO)
+            self.message_user(request, str(result), level)
+
+    # Custom views -------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        custom = [
+            path("add-many/", self.admin_site.admin_view(self.add_many_view), name="%s_%s_add_many" % info),
+            path("import/", self.admin_site.admin_view(self.import_view), name="%s_%s_import" % info),
+            path("<int:object_id>/override-peer-review/", self.admin_site.admin_view(self.override_view),
+                 name="%s_%s_override" % info),
+        ]
+        return custom + super().get_urls()
+
+    def _context(self, request, title, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}
+
+    def add_many_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        results = None
+        form = AddManyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            results = bulk.add_many(form.cleaned_data["dois"].splitlines())
+        return TemplateResponse(request, "admin/references/reference/add_many.html", self._context(
+            request, "Add references by DOI", form=form, results=results,
+            failed=sum(r.failed for r in results or []),
+        ))
+
+    def import_view(self, request):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        results = None
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                text = upload.read().decode("utf-8-sig")
+                results = bulk.import_export(text, upload.name)
+            except UnicodeDecodeError:
+                form.add_error("file", f"{upload.name} is not UTF-8 text.")
+            except bulk.ImportFormatError as exc:
+                form.add_error("file", str(exc))
+        return TemplateResponse(request, "admin/references/reference/import.html", self._context(
+            request, "Import a reference manager's export", form=form, results=results,
+            failed=sum(r.failed for r in results or []),
+        ))
+
+    def override_view(self, request, object_id):
+        reference = get_object_or_404(Reference, pk=object_id)
+        if not request.user.has_perm("references.override_peer_review"):
+            raise PermissionDenied
+        form = OverrideForm(request.POST or None, initial={"status": reference.peer_review_override})
+        if request.method == "POST" and form.is_valid():
+            services.override_peer_review(
+                reference, status=form.cleaned_data["status"], reason=form.cleaned_data["reason"], by=request.user,
+            )
+            self.message_user(request, "Peer-review status recorded.", messages.SUCCESS)
+            return redirect("admin:references_reference_change", reference.pk)
+        return TemplateResponse(request, "admin/references/reference/override.html", self._context(
+            request, f"Override peer-review status: {reference}", form=form, reference=reference,
+            computed=PeerReviewStatus(reference.peer_review_status).label,
+            log=reference.peer_review_overrides.select_related("by"),
+        ))
+
+
+@admin.register(PeerReviewOverride)
+class PeerReviewOverrideAdmin(admin.ModelAdmin):
+    """The audit log, read-only: rows are written only by services.override_peer_review."""
+
+    list_display = ["reference", "status", "previous_status", "by", "at", "reason"]
+    list_select_related = ["reference", "by"]
+    list_filter = ["status"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

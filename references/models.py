@@ -141,6 +141,17 @@ class Reference(models.Model):
         return self.peer_review_override or self.peer_review_status
 
     @property
+    def notices(self):
+        """Crossref's updated-by entries as (label, DOI, source, date), for reviewers."""
+        return [u for u in self.updates if u.get("type") not in ("new_version", "new_edition")]
+
+    @property
+    def retraction_notices(self):
+        from references.metadata import RETRACTING_UPDATES
+
+        return [u for u in self.updates if u.get("type") in RETRACTING_UPDATES]
+
+    @property
     def is_retracted(self):
         return self.retraction_status == RetractionStatus.RETRACTED
 
@@ -151,3 +162,36 @@ class Reference(models.Model):
             self.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
             and not self.is_retracted
         )
+
+
+class PeerReviewOverride(models.Model):
+    """One editor's decision on a reference's peer-review status; rows are never changed or deleted."""
+
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="peer_review_overrides")
+    # Blank means the override was withdrawn and the computed status applies again.
+    status = models.CharField(max_length=20, choices=PeerReviewStatus.choices, blank=True)
+    previous_status = models.CharField(max_length=20, choices=PeerReviewStatus.choices)
+    computed_status = models.CharField(max_length=20, choices=PeerReviewStatus.choices)
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        get_latest_by = "at"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="peer_review_override_log_needs_reason"),
+        ]
+
+    def __str__(self):
+        decision = self.get_status_display() if self.status else "computed status restored"
+        return f"{decision} by {self.by or 'a deleted user'} on {self.at:%Y-%m-%d}: {self.reason}"
+
+    def save(self, *args, **kwargs):
+        # An audit log that can be rewritten is no audit log.
+        if self.pk is not None:
+            raise ValueError("Peer-review override records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Peer-review override records are append-only.")

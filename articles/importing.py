@@ -1,0 +1,796 @@
+"""Turn one of Psychly's plain-text articles into a draft, and report what lacks support.
+
+The importer reads a file such as ``seeds/ketamine-therapy.txt`` and makes a
+draft article: sections from its headings, claims sentence by sentence,
+citations from the bracketed markers, references from the list at the end.
+Nothing is saved unless the whole import succeeds; a dry run rolls back
+everything, references included.
+
+How the text is read (docs/importing.md says the same for editors):
+
+- The first non-blank line is the title. A first line that reads like a
+  paragraph (it ends with a full stop or runs past 25 words) is refused.
+- A heading is a short line (at most 15 words and 150 characters) that does not
+  end with ``. , ; : !`` and carries no citation marker, followed by a body
+  paragraph. ``# Heading`` (Markdown) is always a heading.
+- Paragraphs between the title and the first heading are the introduction:
+  their claims go into a first section headed "Introduction", and the first of
+  them, markers removed, becomes the article's summary.
+- Every other non-blank line is a paragraph. Its sentences (pysbd, so "e.g.",
+  "et al.", "vs." and initials do not end one) become claims; markers ``[1]``,
+  ``[1, 3]``, ``[2-4]``, ``[2–4]`` cite the reference list's numbers and
+  ``[doi:10.x/y]`` cites a DOI directly.
+- A sentence that frames the article ("This article will explore ...") or
+  sends readers to their doctor is a context statement: it needs no source and
+  reviewers see it flagged. Every other sentence without a marker is a claim
+  without a source, and the publish gate lists it.
+- At the end of the body, a sign-off ("- The Psychly Team") and the
+  publisher's promise ("At Psychly, we are committed ...") are left out: the
+  site prints its own standards statement. The report lists them.
+- The reference list follows a "References" (or "Sources", "Bibliography",
+  "Works cited") heading, or is the run of numbered (``1.``, ``[1]``, ``1)``)
+  or bulleted (``-``, ``*``, ``•``) lines, or lines carrying a DOI or link, at
+  the end of the file. Bulleted and unnumbered entries are numbered in order.
+  In a numbered or bulleted list, an unmarked line continues the entry above it
+  (a DOI on a line of its own). Every entry needs a DOI (any form: ``10.x/y``,
+  ``doi:``, ``https://doi.org/``, a publisher URL with the DOI in it) or a link.
+- A reference is matched by DOI, so importing the same list twice adds each
+  work once. Its metadata comes from Crossref when Crossref answers; otherwise
+  from the reference line (authors, year, title, journal, volume, issue,
+  pages), marked needs_check for an editor.
+- The slug comes from the title. An article whose slug or title is taken is
+  refused, naming the article that has it; ``replace_draft=True`` replaces the
+  sections of that article instead, if it is still a draft.
+
+The report (``ImportReport.as_dict()``, printed by ``import_article --json``)::
+
+    {
+      "dry_run": bool,            # true: nothing was saved
+      "replaced": bool,           # true: an existing draft's sections were replaced
+      "article": {"id": int | null, "title": str, "slug": str, "status": str,
+                  "summary": str, "topics": [str], "authors": [str]},
+      "sections": [{"number": int, "heading": str, "line": int | null,
+                    "claims": [{"number": int, "line": int, "text": str,
+                                "context": bool,
+                                "sources": [{"reference": int | null,
+                                             "doi": str | null, "url": str}]}]}],
+      "unsupported_claims": [{"section": str, "claim": int, "line": int, "text": str}],
+      "context": [{"section": str, "claim": int, "line": int, "text": str}],
+      "left_out": [{"line": int, "text": str, "reason": str}],
+      "references": [{"number": int | null, "line": int, "doi": str | null, "url": str,
+                      "title": str, "status": "added" | "already present",
+                      "metadata": "crossref" | "citation_line" | "manual" | "file",
+                      "needs_check": bool, "peer_review": str, "retraction": str,
+                      "cited_by": int}],
+      "blockers": [{"code": str, "message": str, "section": str | null,
+                    "claim": int | null, "excerpt": str}],
+      "warnings": [str]
+    }
+
+Claims are numbered from 1 through the whole article, as the publish gate numbers them.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils.text import slugify
+
+from articles.gate import publish_blockers
+from articles.models import Article, Citation, Claim, Section, Status, Topic
+from articles.parsing import MarkerError, ParsedClaim, parse_paragraph
+from references.doi import InvalidDOI, find_doi, normalise_doi
+from references.services import add_reference_by_doi, add_reference_by_url
+
+INTRODUCTION = "Introduction"
+MAX_TITLE_WORDS = 25
+MAX_HEADING_WORDS = 15
+MAX_HEADING_CHARS = 150
+# A heading may end in "?" ("What is ketamine?"); these end a sentence or a list lead-in.
+NON_HEADING_ENDINGS = ".,;:!"
+
+
+class ImportFailed(ValueError):
+    """The file cannot be imported; ``line`` (1-based) says where, when one line is at fault."""
+
+    def __init__(self, message, line=None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+    def __str__(self):
+        return f"line {self.line}: {self.message}" if self.line else self.message
+
+
+# --- Reading the file -------------------------------------------------------
+
+
+def decode_text(data):
+    """The file's text; refuses empty, binary and non-UTF-8 input with the line at fault."""
+    if isinstance(data, bytes):
+        if b"\x00" in data:
+            line = data[: data.index(b"\x00")].count(b"\n") + 1
+            raise ImportFailed("this is a binary file, not plain text (it contains a NUL byte)", line)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise ImportFailed(
+                f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be read); "
+                "save it as UTF-8 and try again",
+                line,
+            ) from None
+    else:
+        text = data.removeprefix("\ufeff")
+        if "\x00" in text:
+            raise ImportFailed("this is a binary file, not plain text (it contains a NUL byte)",
+                               text[: text.index("\x00")].count("\n") + 1)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), start=1):
+        bad = re.search(r"[\x01-\x08\x0b\x0e-\x1f\x7f]", line)
+        if bad:
+            raise ImportFailed(
+                f"control character U+{ord(bad.group()):04X} in the text: is this a binary file?", number
+            )
+    if not text.strip():
+        raise ImportFailed("the file is empty")
+    return text
+
+
+# --- Recognising the parts of an article -------------------------------------
+
+MARKDOWN_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
+REFERENCES_HEADING = re.compile(
+    r"^(?:#{1,6}\s*)?(?:references?|reference list|sources|bibliography|works cited|literature cited|citations)"
+    r"\s*:?$",
+    re.IGNORECASE,
+)
+LIST_ITEM = re.compile(
+    r"^(?:\[(?P<bracketed>\d+)\]\s*|(?P<numbered>\d+)[.)]\s+|(?P<bullet>[-*•–—])\s+)(?P<body>\S.*)$"
+)
+URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
+DOI_TEXT = re.compile(r"(?:\binfo:doi/|\bdoi:\s*|\bdoi\s+)?\b10\.\d{4,9}/\S+", re.IGNORECASE)
+ANY_MARKER = re.compile(r"\[\s*(?:\d|doi:)", re.IGNORECASE)
+YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+SIGN_OFF = re.compile(r"^[-–—~]+\s*(?P<name>[^\d.;:!?\[\]()]{1,60})$")
+PROMISE = re.compile(r"^(?:(?:Here )?at [A-Z][\w&'’ .-]{0,40},\s+we\b|We at [A-Z])", re.IGNORECASE)
+# Framing and "see your doctor" advice make no factual claim (the Claim model's context statements).
+CONTEXT_SENTENCE = re.compile(
+    r"^(?:(?:in )?this (?:article|post|guide|piece)\b|read on\b|below,? we\b|here,? we (?:will|'ll)\b)"
+    r"|\b(?:talk|talking|speak|speaking|consult|consulting|check|checking)\s+(?:to|with)\s+(?:your|a)\s+"
+    r"(?:doctor|physician|clinician|gp|psychiatrist|therapist|health ?care (?:provider|professional))\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Line:
+    number: int
+    text: str
+
+
+@dataclass
+class ParsedReference:
+    number: int
+    line: int
+    text: str
+    doi: str | None
+    url: str
+    fallback: dict
+
+
+@dataclass
+class ParsedParagraph:
+    line: int
+    claims: list[ParsedClaim]
+
+
+@dataclass
+class ParsedSection:
+    heading: str
+    line: int | None
+    paragraphs: list[ParsedParagraph] = field(default_factory=list)
+
+
+@dataclass
+class ParsedDocument:
+    title: str
+    summary: str
+    sections: list[ParsedSection]
+    references: list[ParsedReference]
+    left_out: list[dict]
+    warnings: list[str]
+
+
+def _has_link(text):
+    return bool(URL.search(text) or find_doi(text))
+
+
+def _is_sign_off(text):
+    match = SIGN_OFF.match(text)
+    return bool(match) and len(match.group("name").split()) <= 6 and not _has_link(text)
+
+
+def _is_heading_like(text):
+    return (
+        len(text) <= MAX_HEADING_CHARS
+        and len(text.split()) <= MAX_HEADING_WORDS
+        and text[-1] not in NON_HEADING_ENDINGS
+        and not ANY_MARKER.search(text)
+        and not LIST_ITEM.match(text)
+    )
+
+
+def _list_number(match):
+    number = match.group("bracketed") or match.group("numbered")
+    return int(number) if number else None
+
+
+def _split_reference_block(lines):
+    """Index in ``lines`` where the reference list starts, and whether a heading introduced it."""
+    for index in range(len(lines) - 1, 0, -1):
+        if REFERENCES_HEADING.match(lines[index].text):
+            return index + 1, True
+    start = len(lines)
+    for index in range(len(lines) - 1, 0, -1):
+        text = lines[index].text
+        if LIST_ITEM.match(text) or _has_link(text):
+            start = index
+        else:
+            break
+    block = lines[start:]
+    if not any(_has_link(line.text) for line in block):
+        return len(lines), False
+    # A list that ends the body ("- Sleep well") or a sign-off may run into a
+    # list without a heading; entries with neither link nor year belong to the body.
+    while start < len(lines) and not _has_link(lines[start].text) and not YEAR.search(lines[start].text):
+        start += 1
+    return start, False
+
+
+def _group_entries(block):
+    """Reference entries of the block: (first line, number or None, text)."""
+    items = [LIST_ITEM.match(line.text) for line in block]
+    is_list = any(items)
+    entries = []
+    for line, item in zip(block, items):
+        if item:
+            entries.append([line.number, _list_number(item), item.group("body")])
+        elif is_list and entries:
+            # A wrapped entry: the DOI or the rest of the line on a line of its own.
+            entries[-1][2] = f"{entries[-1][2]} {line.text}"
+        else:
+            entries.append([line.number, None, line.text])
+    return entries
+
+
+def parse_references(block):
+    """The numbered reference list, and the sign-off lines found after it."""
+    entries = _group_entries(block)
+    left_out = []
+    while entries and entries[-1][1] is None and _is_sign_off(block_text(entries[-1])):
+        number, _, text = entries.pop()
+        left_out.append({"line": number, "text": text, "reason": "sign-off"})
+    references = []
+    seen = {}
+    for position, (line, explicit, text) in enumerate(entries, start=1):
+        number = explicit or position
+        if number in seen:
+            raise ImportFailed(f"reference number {number} appears twice (also on line {seen[number]})", line)
+        seen[number] = line
+        doi = find_doi(text)
+        urls = [u.rstrip(".,;") for u in URL.findall(text)]
+        if doi:
+            try:
+                doi = normalise_doi(doi)
+            except InvalidDOI as error:
+                raise ImportFailed(f"the reference's DOI cannot be read: {error}", line) from None
+        elif not urls:
+            raise ImportFailed(
+                f"the reference has no DOI and no link, so it cannot be checked: {_excerpt(text)}", line
+            )
+        references.append(
+            ParsedReference(
+                number=number, line=line, text=text, doi=doi, url="" if doi else urls[0],
+                fallback=parse_reference_line(text),
+            )
+        )
+    return references, left_out
+
+
+def block_text(entry):
+    return f"- {entry[2]}" if entry[1] is None else entry[2]
+
+
+def _excerpt(text, length=80):
+    return text if len(text) <= length else text[: length - 3] + "..."
+
+
+# --- Reading a reference line (used when Crossref does not answer) -----------
+
+YEAR_IN_PARENS = re.compile(r"\((?P<year>(?:19|20)\d{2})[a-z]?(?:,[^)]*)?\)|\(n\.\s?d\.\)", re.IGNORECASE)
+APA_AUTHOR = re.compile(r"(?P<family>[^,&()]+?),\s*(?P<given>(?:[A-Z][a-z]?\.(?:\s|-)?)+)")
+VANCOUVER_AUTHOR = re.compile(r"^(?P<family>[^\W\d][\w'’ -]*?)\s+(?P<given>[A-Z]{1,3})$")
+CONTAINER = re.compile(
+    r"^(?P<container>.*?)"
+    r"(?:,\s*(?P<volume>\d+)\s*(?:\((?P<issue>[^)]+)\))?)?"
+    r"(?:,\s*(?P<pages>[A-Za-z]?\d+(?:\s*[-–]\s*[A-Za-z]?\d+)?))?\s*\.?$"
+)
+VANCOUVER_SOURCE = re.compile(
+    r"(?P<year>(?:19|20)\d{2})[^;]*;\s*(?P<volume>\d+)(?:\((?P<issue>[^)]+)\))?(?::\s*(?P<pages>[\w–-]+))?"
+)
+SENTENCE_BREAK = re.compile(r"(?<=[.?!])\s+(?=\S)")
+
+
+def _apa_authors(text):
+    text = text.strip().rstrip(",").strip()
+    authors = [
+        {"family": m.group("family").strip().lstrip("&").strip(), "given": m.group("given").strip()}
+        for m in APA_AUTHOR.finditer(text)
+    ]
+    leftover = APA_AUTHOR.sub("", text)
+    if not authors or re.sub(r"(?:&|\band\b|\bet al\.?|\.\.\.|…|[,.\s])", "", leftover):
+        return []
+    return authors
+
+
+def _vancouver_authors(text):
+    authors = []
+    for name in re.split(r",\s*", text.strip().rstrip(".")):
+        if name.lower() in {"et al", "et al."}:
+            continue
+        match = VANCOUVER_AUTHOR.match(name.strip())
+        if not match:
+            return []
+        authors.append({"family": match.group("family"), "given": match.group("given")})
+    return authors
+
+
+def _container_fields(text):
+    text = text.strip().strip(".").strip()
+    match = CONTAINER.match(text)
+    if not match or not match.group("container"):
+        return {"container_title": text} if text else {}
+    fields = {"container_title": match.group("container").strip()}
+    for name in ("volume", "issue", "pages"):
+        if match.group(name):
+            fields[name] = match.group(name).strip()
+    return fields
+
+
+def parse_reference_line(text):
+    """Reference fields (authors, year, title, container, volume, issue, pages) read from an APA or Vancouver line."""
+    rest = DOI_TEXT.sub(" ", URL.sub(" ", text))
+    rest = re.sub(r"\s+", " ", rest).strip().rstrip(".").strip()
+    fields = {}
+    year = YEAR_IN_PARENS.search(rest)
+    if year:
+        if year.group("year"):
+            fields["year"] = int(year.group("year"))
+        before = rest[: year.start()].strip().rstrip(".").strip()
+        after = rest[year.end():].strip().lstrip(".").strip()
+        authors = _apa_authors(before + ".") if before else []
+        if authors:
+            fields["authors"] = authors
+            parts = SENTENCE_BREAK.split(after, maxsplit=1)
+            fields["title"] = parts[0].rstrip(".").strip()
+            if len(parts) > 1:
+                fields.update(_container_fields(parts[1]))
+        elif before:
+            # APA moves the title into the author's place when there is no author.
+            fields["title"] = before
+            fields.update(_container_fields(after))
+        else:
+            fields["title"] = after
+    else:
+        parts = [part.strip() for part in re.split(r"\.\s+", rest) if part.strip()]
+        authors = _vancouver_authors(parts[0]) if len(parts) >= 3 else []
+        if authors:
+            fields["authors"] = authors
+            fields["title"] = parts[1]
+            source = " ".join(parts[2:])
+            match = VANCOUVER_SOURCE.search(source)
+            if match:
+                fields["container_title"] = source[: match.start()].strip().rstrip(".").strip()
+                fields["year"] = int(match.group("year"))
+                for name in ("volume", "issue", "pages"):
+                    if match.group(name):
+                        fields[name] = match.group(name)
+            else:
+                fields["container_title"] = source
+        else:
+            fields["title"] = rest
+            found = YEAR.search(rest)
+            if found:
+                fields["year"] = int(found.group())
+    return {key: value for key, value in fields.items() if value not in ("", None, [])}
+
+
+# --- The whole document ------------------------------------------------------
+
+
+def _claims_of(line):
+    try:
+        return parse_paragraph(line.text)
+    except MarkerError as error:
+        raise ImportFailed(f"a citation marker cannot be read: {error}", line.number) from None
+
+
+def _peel_tail(body):
+    """Remove the sign-off and the publisher's promise from the end of the body."""
+    left_out = []
+    while body:
+        text = body[-1].text
+        if _is_sign_off(text):
+            reason = "sign-off"
+        elif PROMISE.match(text) and not ANY_MARKER.search(text):
+            reason = "publisher's statement (the site prints its own)"
+        else:
+            break
+        line = body.pop()
+        left_out.insert(0, {"line": line.number, "text": line.text, "reason": reason})
+    return left_out
+
+
+def parse_document(text):
+    """Read an article's text into title, sections, references and what was left out; saves nothing."""
+    lines = [Line(number, raw.strip()) for number, raw in enumerate(text.split("\n"), start=1)]
+    lines = [line for line in lines if line.text]
+    if not lines:
+        raise ImportFailed("the file is empty")
+
+    title_line = lines[0]
+    title = MARKDOWN_HEADING.sub(r"\g<text>", title_line.text).strip()
+    if title.endswith(".") or len(title.split()) > MAX_TITLE_WORDS or ANY_MARKER.search(title):
+        raise ImportFailed(
+            "no title: the first line reads like a paragraph; put the article's title on the first line",
+            title_line.number,
+        )
+    if len(title) > 300:
+        raise ImportFailed("the title is longer than 300 characters", title_line.number)
+    if REFERENCES_HEADING.match(title) or LIST_ITEM.match(title) or _has_link(title):
+        raise ImportFailed("no title: the first line is not a title", title_line.number)
+
+    start, has_heading = _split_reference_block(lines)
+    block = lines[start:]
+    body = lines[1 : start - 1 if has_heading else start]
+    warnings = []
+
+    references, left_after = parse_references(block)
+    left_out = _peel_tail(body) + left_after
+    if not references:
+        warnings.append("no reference list found: every claim is without a source")
+
+    by_number = {reference.number: reference for reference in references}
+    sections = []
+    intro = ParsedSection(heading=INTRODUCTION, line=None)
+    current = intro
+    summary = ""
+    for index, line in enumerate(body):
+        following = body[index + 1] if index + 1 < len(body) else None
+        markdown = MARKDOWN_HEADING.match(line.text)
+        if markdown or (
+            _is_heading_like(line.text) and following is not None and not _is_heading_like(following.text)
+        ):
+            current = ParsedSection(heading=(markdown.group("text") if markdown else line.text)[:300],
+                                    line=line.number)
+            sections.append(current)
+            continue
+        text = LIST_ITEM.match(line.text)
+        paragraph_line = Line(line.number, text.group("body")) if text else line
+        claims = _claims_of(paragraph_line)
+        if not claims:
+            continue
+        for claim in claims:
+            for number in claim.numbers:
+                if number not in by_number:
+                    known = f"1 to {max(by_number)}" if by_number else "no entries"
+                    raise ImportFailed(
+                        f"the marker [{number}] points at no reference (the reference list has {known})",
+                        line.number,
+                    )
+            for raw in claim.dois:
+                try:
+                    normalise_doi(raw)
+                except InvalidDOI as error:
+                    raise ImportFailed(f"the marker [doi:{raw}] is not a DOI: {error}", line.number) from None
+        current.paragraphs.append(ParsedParagraph(line=line.number, claims=claims))
+        if current is intro and not summary:
+            summary = " ".join(claim.text for claim in claims)
+    if intro.paragraphs:
+        sections.insert(0, intro)
+    for section in sections:
+        if not section.paragraphs:
+            warnings.append(f'line {section.line}: the heading "{section.heading}" has no paragraphs under it')
+    sections = [section for section in sections if section.paragraphs]
+    if not sections:
+        raise ImportFailed("the file has a title but no paragraphs", title_line.number)
+    cited = {number for section in sections for p in section.paragraphs for c in p.claims for number in c.numbers}
+    for reference in references:
+        if reference.number not in cited:
+            warnings.append(f"line {reference.line}: reference {reference.number} is cited by no claim")
+    return ParsedDocument(title, summary, sections, references, left_out, warnings)
+
+
+# --- Saving ------------------------------------------------------------------
+
+
+@dataclass
+class ImportReport:
+    """What an import made (or, in a dry run, would make); ``as_dict()`` is the --json output."""
+
+    article: Article
+    dry_run: bool
+    replaced: bool
+    sections: list[dict]
+    references: list[dict]
+    left_out: list[dict]
+    blockers: list
+    warnings: list[str]
+    topics: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+
+    @property
+    def claims(self):
+        return [dict(claim, section=section["heading"]) for section in self.sections for claim in section["claims"]]
+
+    @property
+    def unsupported_claims(self):
+        return [claim for claim in self.claims if not claim["context"] and not claim["sources"]]
+
+    @property
+    def context_claims(self):
+        return [claim for claim in self.claims if claim["context"]]
+
+    def as_dict(self):
+        def short(claim):
+            return {"section": claim["section"], "claim": claim["number"], "line": claim["line"],
+                    "text": claim["text"]}
+
+        return {
+            "dry_run": self.dry_run,
+            "replaced": self.replaced,
+            "article": {
+                "id": None if self.dry_run else self.article.pk,
+                "title": self.article.title,
+                "slug": self.article.slug,
+                "status": self.article.status,
+                "summary": self.article.summary,
+                "topics": self.topics,
+                "authors": self.authors,
+            },
+            "sections": self.sections,
+            "unsupported_claims": [short(claim) for claim in self.unsupported_claims],
+            "context": [short(claim) for claim in self.context_claims],
+            "left_out": self.left_out,
+            "references": self.references,
+            "blockers": [
+                {"code": b.code, "message": b.message, "section": b.section_heading, "claim": b.claim_number,
+                 "excerpt": b.excerpt}
+                for b in self.blockers
+            ],
+            "warnings": self.warnings,
+        }
+
+    def as_json(self):
+        return json.dumps(self.as_dict(), indent=2, ensure_ascii=False)
+
+    def as_text(self):
+        """The report as an editor reads it in a terminal."""
+        out = []
+        verb = "Would import" if self.dry_run else ("Replaced the draft" if self.replaced else "Imported")
+        out.append(f'{verb} "{self.article.title}" (slug {self.article.slug}, {self.article.status})'
+                   + (" - dry run, nothing saved" if self.dry_run else ""))
+        if self.article.summary:
+            out.append(f"Summary: {self.article.summary}")
+        for section in self.sections:
+            out.append("")
+            out.append(f"## {section['heading']}")
+            for claim in section["claims"]:
+                if claim["context"]:
+                    tag = "context"
+                elif claim["sources"]:
+                    tag = ", ".join(source["doi"] or source["url"] for source in claim["sources"])
+                else:
+                    tag = "NO SOURCE"
+                out.append(f"  {claim['number']}. {claim['text']}  [{tag}]")
+        out.append("")
+        out.append(f"Claims without a source ({len(self.unsupported_claims)}):")
+        for claim in self.unsupported_claims:
+            out.append(f"  line {claim['line']}, {claim['section']} #{claim['number']}: {claim['text']}")
+        if self.context_claims:
+            out.append(f"Context statements, no source needed ({len(self.context_claims)}):")
+            for claim in self.context_claims:
+                out.append(f"  line {claim['line']}, {claim['section']} #{claim['number']}: {claim['text']}")
+        if self.left_out:
+            out.append("Left out:")
+            for item in self.left_out:
+                out.append(f"  line {item['line']} ({item['reason']}): {item['text']}")
+        out.append("")
+        out.append(f"References ({len(self.references)}):")
+        for ref in self.references:
+            check = ", NEEDS CHECK" if ref["needs_check"] else ""
+            out.append(
+                f"  [{ref['number']}] {ref['doi'] or ref['url']} - {ref['status']}, metadata from "
+                f"{ref['metadata']}{check}, peer review: {ref['peer_review']}, cited by {ref['cited_by']} claim(s)"
+            )
+            if ref["title"]:
+                out.append(f"      {ref['title']}")
+        out.append("")
+        if self.blockers:
+            out.append(f"The publish gate refuses it ({len(self.blockers)} blocker(s)):")
+            out.extend(f"  - {blocker}" for blocker in self.blockers)
+        else:
+            out.append("The publish gate has no blockers.")
+        if self.warnings:
+            out.append("Warnings:")
+            out.extend(f"  - {warning}" for warning in self.warnings)
+        return "\n".join(out)
+
+
+def _fallback_fields(parsed):
+    fields = dict(parsed.fallback)
+    if parsed.url and not parsed.doi:
+        fields["url"] = parsed.url
+    return fields
+
+
+def _save_reference(parsed, *, fetch):
+    try:
+        if parsed.doi:
+            return add_reference_by_doi(parsed.doi, fetch=fetch, fallback=_fallback_fields(parsed))
+        return add_reference_by_url(parsed.url, fallback=_fallback_fields(parsed))
+    except InvalidDOI as error:
+        raise ImportFailed(f"the reference's DOI cannot be read: {error}", parsed.line) from None
+    except Exception as error:
+        # Whatever refused the reference (Crossref, validation), the editor needs the line.
+        if isinstance(error, ImportFailed):
+            raise
+        raise ImportFailed(f"the reference could not be added: {error}", parsed.line) from error
+
+
+def _existing_article(title, slug):
+    return Article.objects.filter(Q(slug=slug) | Q(title__iexact=title)).order_by("pk").first()
+
+
+def _reference_row(parsed, reference, created, cited_by):
+    return {
+        "number": parsed.number if parsed else None,
+        "line": parsed.line if parsed else None,
+        "doi": reference.doi,
+        "url": reference.url,
+        "title": reference.title,
+        "status": "added" if created else "already present",
+        "metadata": reference.metadata_source,
+        "needs_check": reference.needs_check,
+        "peer_review": reference.effective_peer_review_status,
+        "retraction": reference.retraction_status,
+        "cited_by": cited_by,
+    }
+
+
+def import_article(text, *, author=None, topic=None, dry_run=False, replace_draft=False, fetch=True):
+    """Make a draft article from plain text (str or bytes) and report it; raises ImportFailed, saving nothing."""
+    document = parse_document(decode_text(text))
+    slug = slugify(document.title)[:300].strip("-")
+    if not slug:
+        raise ImportFailed("the title has no letters or digits to make a web address (slug) from", 1)
+    try:
+        with transaction.atomic():
+            report = _save(document, slug=slug, author=author, topic=topic, dry_run=dry_run,
+                           replace_draft=replace_draft, fetch=fetch)
+            if dry_run:
+                transaction.set_rollback(True)
+    except IntegrityError as error:
+        # Someone saved the same slug or DOI between our check and our write.
+        raise ImportFailed(f"the database refused the import, nothing was saved: {error}") from error
+    return report
+
+
+def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
+    existing = _existing_article(document.title, slug)
+    replaced = False
+    if existing is not None:
+        if not replace_draft:
+            raise ImportFailed(
+                f'an article with this title already exists: "{existing.title}" (id {existing.pk}, '
+                f"slug {existing.slug}, {existing.get_status_display().lower()}); nothing was imported",
+                1,
+            )
+        if existing.status != Status.DRAFT:
+            raise ImportFailed(
+                f'"{existing.title}" (id {existing.pk}) is {existing.get_status_display().lower()}, not a draft; '
+                "only a draft can be replaced by an import",
+                1,
+            )
+        article = Article.objects.select_for_update().get(pk=existing.pk)
+        article.sections.all().delete()
+        article.title, article.summary = document.title, document.summary
+        article.save(update_fields=["title", "summary", "updated_at"])
+        replaced = True
+    else:
+        article = Article(title=document.title, slug=slug, summary=document.summary)
+        article.full_clean()
+        article.save()
+    if author is not None:
+        article.authors.add(author)
+    if topic is not None:
+        article.topics.add(topic)
+
+    saved = {}
+    for parsed in document.references:
+        saved[parsed.number] = _save_reference(parsed, fetch=fetch)
+    by_doi = {reference.doi: reference for reference, _ in saved.values() if reference.doi}
+    extra = []  # references cited only by [doi:...] markers
+    cited_by = {}
+
+    sections = []
+    number = 0
+    for section_number, parsed_section in enumerate(document.sections, start=1):
+        section = Section.objects.create(article=article, position=section_number, heading=parsed_section.heading)
+        claims = []
+        for paragraph in parsed_section.paragraphs:
+            for parsed_claim in paragraph.claims:
+                number += 1
+                is_context = not parsed_claim.has_markers and bool(CONTEXT_SENTENCE.search(parsed_claim.text))
+                claim = Claim.objects.create(section=section, position=len(claims) + 1, text=parsed_claim.text,
+                                             is_context=is_context)
+                sources = []
+                for number_cited in parsed_claim.numbers:
+                    sources.append((number_cited, saved[number_cited][0]))
+                for raw in parsed_claim.dois:
+                    doi = normalise_doi(raw)
+                    if doi not in by_doi:
+                        try:
+                            reference, created = add_reference_by_doi(doi, fetch=fetch, fallback={})
+                        except Exception as error:
+                            raise ImportFailed(f"the marker [doi:{raw}] could not be added: {error}",
+                                               paragraph.line) from error
+                        by_doi[doi] = reference
+                        extra.append((reference, created))
+                    sources.append((None, by_doi[doi]))
+                seen = set()
+                rows = []
+                for position, (ref_number, reference) in enumerate(sources, start=1):
+                    if reference.pk in seen:
+                        continue
+                    seen.add(reference.pk)
+                    cited_by[reference.pk] = cited_by.get(reference.pk, 0) + 1
+                    Citation.objects.create(claim=claim, reference=reference, position=position)
+                    rows.append({"reference": ref_number, "doi": reference.doi, "url": reference.url})
+                claims.append({"number": number, "line": paragraph.line, "text": parsed_claim.text,
+                               "context": is_context, "sources": rows})
+        sections.append({"number": section_number, "heading": parsed_section.heading,
+                         "line": parsed_section.line, "claims": claims})
+
+    references = [
+        _reference_row(parsed, saved[parsed.number][0], saved[parsed.number][1],
+                       cited_by.get(saved[parsed.number][0].pk, 0))
+        for parsed in document.references
+    ]
+    references += [_reference_row(None, reference, created, cited_by.get(reference.pk, 0))
+                   for reference, created in extra]
+    article.refresh_from_db()
+    return ImportReport(
+        article=article,
+        dry_run=dry_run,
+        replaced=replaced,
+        sections=sections,
+        references=references,
+        left_out=document.left_out,
+        blockers=list(publish_blockers(article)),
+        warnings=document.warnings,
+        topics=[t.name for t in article.topics.all()],
+        authors=[user.get_username() for user in article.authors.all()],
+    )
+
+
+def find_topic(name):
+    """The topic called ``name`` (any case); raises ImportFailed naming the known topics."""
+    topic = Topic.objects.filter(name__iexact=name.strip()).first()
+    if topic is None:
+        known = ", ".join(Topic.objects.values_list("name", flat=True)) or "none yet"
+        raise ImportFailed(f'there is no topic called "{name}" (known topics: {known})')
+    return topic

@@ -1,0 +1,516 @@
+"""The only code that changes an article's status.
+
+Every verb is one function with keyword-only arguments that, inside one
+transaction: checks the actor's permission, locks the article row
+(``select_for_update``), checks ``TRANSITIONS`` and the verb's preconditions,
+saves with ``update_fields``, writes an ``AuditEntry`` and schedules mail with
+``transaction.on_commit``. The admin, the review queue, management commands and
+scheduled publishing all call these functions, so they behave identically.
+
+Decisions the table encodes:
+
+- A published article stays published while it is re-reviewed. Editors keep
+  editing the working copy and ``submit`` it again (published -> published, the
+  article joins the review queue); a reviewer ``approve``s or
+  ``request_changes`` on it (published -> published); ``publish`` then freezes a
+  new revision (published -> published). Readers see the old revision until then.
+- An edit after approval voids it: the gate refuses to publish content other than
+  the approved fingerprint, and ``void_stale_approval`` (called by the admin after
+  every save) returns an approved article to draft, with an audit entry.
+- ``unpublish`` takes an article off the site; it comes back only through review
+  (unpublished -> in review via ``submit``, or -> draft via ``withdraw``).
+- Any status but archived may be archived; archived is final.
+"""
+
+import calendar
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from articles import gate, notifications
+from articles.models import Article, ArticleRevision, AuditEntry, Claim, Status, WorkflowAction
+from references.citations import render_html, render_text
+
+S = Status
+
+# verb -> {from status: to status}. A status missing under a verb is refused.
+TRANSITIONS = {
+    "submit": {
+        S.DRAFT: S.IN_REVIEW,
+        S.CHANGES_REQUESTED: S.IN_REVIEW,
+        S.APPROVED: S.IN_REVIEW,
+        S.UNPUBLISHED: S.IN_REVIEW,
+        S.PUBLISHED: S.PUBLISHED,
+    },
+    "request_changes": {
+        S.IN_REVIEW: S.CHANGES_REQUESTED,
+        S.PUBLISHED: S.PUBLISHED,
+    },
+    "approve": {
+        S.IN_REVIEW: S.APPROVED,
+        S.PUBLISHED: S.PUBLISHED,
+    },
+    "publish": {
+        S.APPROVED: S.PUBLISHED,
+        S.PUBLISHED: S.PUBLISHED,
+    },
+    "schedule": {
+        S.APPROVED: S.APPROVED,
+        S.PUBLISHED: S.PUBLISHED,
+    },
+    "unpublish": {
+        S.PUBLISHED: S.UNPUBLISHED,
+    },
+    "withdraw": {
+        S.IN_REVIEW: S.DRAFT,
+        S.CHANGES_REQUESTED: S.DRAFT,
+        S.APPROVED: S.DRAFT,
+        S.UNPUBLISHED: S.DRAFT,
+    },
+    "archive": {
+        S.DRAFT: S.ARCHIVED,
+        S.IN_REVIEW: S.ARCHIVED,
+        S.CHANGES_REQUESTED: S.ARCHIVED,
+        S.APPROVED: S.ARCHIVED,
+        S.PUBLISHED: S.ARCHIVED,
+        S.UNPUBLISHED: S.ARCHIVED,
+    },
+}
+
+# Every (from, to) status pair some verb allows; every other pair is refused.
+ALLOWED_PAIRS = frozenset((src, dst) for table in TRANSITIONS.values() for src, dst in table.items())
+
+# The permission each verb needs (Editors: change/publish; Reviewers: review).
+PERMISSIONS = {
+    "submit": "articles.change_article",
+    "withdraw": "articles.change_article",
+    "archive": "articles.change_article",
+    "request_changes": "articles.review_article",
+    "approve": "articles.review_article",
+    "publish": "articles.publish_article",
+    "schedule": "articles.publish_article",
+    "unpublish": "articles.publish_article",
+}
+
+
+class WorkflowError(Exception):
+    """Base for every refusal; the message is meant for the person who tried."""
+
+
+class InvalidTransition(WorkflowError):
+    pass
+
+
+class NotAllowed(WorkflowError):
+    pass
+
+
+class NotPublishable(WorkflowError):
+    def __init__(self, message, blockers):
+        super().__init__(message)
+        self.blockers = list(blockers)
+
+    def __str__(self):
+        return f"{self.args[0]} " + " ".join(f"({i}) {b}" for i, b in enumerate(self.blockers, 1))
+
+
+class ContentChanged(WorkflowError):
+    """The article changed between the reviewer reading it and approving it."""
+
+
+class InvalidInput(WorkflowError):
+    pass
+
+
+# -- helpers -----------------------------------------------------------------
+
+def allowed_verbs(article, user):
+    """The verbs ``user`` may try on ``article`` now (for buttons; the verbs re-check everything)."""
+    return [
+        verb for verb, table in TRANSITIONS.items()
+        if article.status in table and may(user, verb, article)
+    ]
+
+
+def may(user, verb, article):
+    if user is None or not user.is_active or not user.has_perm(PERMISSIONS[verb]):
+        return False
+    if verb == "archive" and article.status == S.PUBLISHED:
+        return user.has_perm("articles.publish_article")
+    return True
+
+
+def _check_permission(user, verb, article):
+    if not may(user, verb, article):
+        who = getattr(user, "username", None) or "This user"
+        raise NotAllowed(f"{who} may not {verb.replace('_', ' ')} articles ({PERMISSIONS[verb]} is needed).")
+
+
+def _lock(article):
+    # Only the article row is locked; joins would lock (and on PostgreSQL refuse) outer rows.
+    return Article.objects.select_for_update().get(pk=article.pk)
+
+
+def _target(verb, locked):
+    table = TRANSITIONS[verb]
+    if locked.status not in table:
+        allowed = ", ".join(Status(s).label.lower() for s in table)
+        raise InvalidTransition(
+            f"Cannot {verb.replace('_', ' ')} “{locked.title}”: it is {locked.get_status_display().lower()} "
+            f"(only possible when {allowed})."
+        )
+    return table[locked.status]
+
+
+def _refuse_authors(locked, user, verb):
+    if locked.authors.filter(pk=user.pk).exists():
+        raise NotAllowed(f"You wrote “{locked.title}”, so you cannot {verb.replace('_', ' ')} it; another reviewer must.")
+
+
+def _name(user):
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _record(locked, action, *, by, from_status, comment="", claim=None, fingerprint="", at=None):
+    return AuditEntry.objects.create(
+        article=locked, action=action, actor=by, actor_name=_name(by), created_at=at or timezone.now(),
+        from_status=from_status, to_status=locked.status, comment=comment, claim=claim,
+        claim_label=_claim_label(claim), fingerprint=fingerprint,
+    )
+
+
+def _claim_label(claim):
+    if claim is None:
+        return ""
+    return f"{claim.section.heading}: {gate.excerpt(claim.text)}"[:400]
+
+
+def _save(article, locked, fields):
+    locked.save(update_fields=[*fields, "updated_at"])
+    # The caller's instance reflects the change, so views and tests need no reload.
+    for name in [*fields, "updated_at"]:
+        setattr(article, name, getattr(locked, name))
+
+
+def _notify(event, article_id, **kwargs):
+    transaction.on_commit(lambda: notifications.send(event, article_id, **kwargs))
+
+
+def add_months(moment, months):
+    """``moment`` plus whole calendar months, clamping the day (31 Jan + 1 month = 28/29 Feb)."""
+    year, month_index = divmod(moment.month - 1 + months, 12)
+    year += moment.year
+    month = month_index + 1
+    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+
+
+# -- verbs -------------------------------------------------------------------
+
+@transaction.atomic
+def submit(article, *, by):
+    """Send an article to reviewers (a published one stays live while its new version is reviewed)."""
+    _check_permission(by, "submit", article)
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("submit", locked)
+    now = timezone.now()
+    locked.review_requested_at = now
+    fields = ["status", "review_requested_at", "scheduled_at", "scheduled_by"]
+    locked.scheduled_at = locked.scheduled_by = None
+    if locked.status == S.PUBLISHED:
+        locked.needs_rereview = True
+        locked.rereview_reason = f"A new version was submitted by {_name(by)}."
+        fields += ["needs_rereview", "rereview_reason"]
+    _save(article, locked, fields)
+    _record(locked, WorkflowAction.SUBMIT, by=by, from_status=from_status, at=now,
+            fingerprint=gate.content_fingerprint(locked))
+    _notify("submitted", locked.pk)
+    return locked
+
+
+@transaction.atomic
+def request_changes(article, *, by, comment, claim=None):
+    """Send an article back to its authors with a required comment, optionally pinned to one claim."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise InvalidInput("Say what must change: a comment is required when requesting changes.")
+    _check_permission(by, "request_changes", article)
+    locked = _lock(article)
+    from_status = locked.status
+    to_status = _target("request_changes", locked)
+    _refuse_authors(locked, by, "review")
+    if claim is not None:
+        claim = Claim.objects.select_related("section").filter(pk=getattr(claim, "pk", claim)).first()
+        if claim is None or claim.section.article_id != locked.pk:
+            raise InvalidInput("The claim the comment is pinned to is not part of this article.")
+    locked.status = to_status
+    fields = ["status"]
+    if to_status == S.PUBLISHED:
+        locked.needs_rereview = False
+        fields.append("needs_rereview")
+    _save(article, locked, fields)
+    _record(locked, WorkflowAction.REQUEST_CHANGES, by=by, from_status=from_status, comment=comment, claim=claim,
+            fingerprint=gate.content_fingerprint(locked))
+    _notify("changes_requested", locked.pk, comment=comment, claim_label=_claim_label(claim))
+    return locked
+
+
+@transaction.atomic
+def approve(article, *, by, fingerprint=None):
+    """Approve exactly the current content; pass the ``fingerprint`` the reviewer read to refuse if it changed."""
+    _check_permission(by, "approve", article)
+    locked = _lock(article)
+    from_status = locked.status
+    to_status = _target("approve", locked)
+    _refuse_authors(locked, by, "approve")
+    content = gate.load_content(locked)
+    current = gate.content_fingerprint(locked, content)
+    if fingerprint is not None and fingerprint != current:
+        raise ContentChanged(
+            f"“{locked.title}” was edited after you opened it: reload the review page and read the new version."
+        )
+    problems = gate.content_blockers(content)
+    if problems:
+        raise NotPublishable("It cannot be approved until these are fixed:", problems)
+    now = timezone.now()
+    locked.status = to_status
+    locked.approved_fingerprint = current
+    locked.approved_by = by
+    locked.approved_at = locked.last_reviewed_at = now
+    locked.next_review_due = add_months(now, locked.review_interval_months)
+    locked.needs_rereview = locked.urgent = False
+    locked.rereview_reason = ""
+    _save(article, locked, [
+        "status", "approved_fingerprint", "approved_by", "approved_at", "last_reviewed_at", "next_review_due",
+        "needs_rereview", "urgent", "rereview_reason",
+    ])
+    _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
+    _notify("approved", locked.pk)
+    return locked
+
+
+@transaction.atomic
+def publish(article, *, by):
+    """Freeze the approved content as a new revision and make it what readers see."""
+    _check_permission(by, "publish", article)
+    locked = _lock(article)
+    from_status = locked.status
+    to_status = _target("publish", locked)
+    report = gate.check(locked)
+    if report.blockers:
+        raise NotPublishable(f"“{locked.title}” cannot be published:", report.blockers)
+    live = locked.published_revision
+    if locked.status == S.PUBLISHED and live is not None and live.fingerprint == report.fingerprint:
+        raise InvalidTransition(f"This version of “{locked.title}” is already live.")
+    now = timezone.now()
+    revision = _freeze(report, by=by, at=now)
+    locked.status = to_status
+    locked.published_revision = revision
+    locked.published_at = locked.published_at or now
+    locked.scheduled_at = locked.scheduled_by = None
+    locked.needs_rereview = locked.urgent = False
+    _save(article, locked, [
+        "status", "published_revision", "published_at", "scheduled_at", "scheduled_by", "needs_rereview", "urgent",
+    ])
+    _record(locked, WorkflowAction.PUBLISH, by=by, from_status=from_status, fingerprint=report.fingerprint, at=now,
+            comment=f"Revision {revision.number}.")
+    _notify("published", locked.pk)
+    return locked
+
+
+@transaction.atomic
+def schedule(article, *, by, at):
+    """Publish the approved content at ``at`` (``publish_scheduled`` does it, through the gate again)."""
+    _check_permission(by, "schedule", article)
+    if at is None or timezone.is_naive(at):
+        raise InvalidInput("Give the publication time with a time zone.")
+    if at <= timezone.now():
+        raise InvalidInput("The publication time must be in the future; to publish now, publish.")
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("schedule", locked)
+    report = gate.check(locked)
+    if report.blockers:
+        raise NotPublishable(f"“{locked.title}” cannot be scheduled:", report.blockers)
+    locked.scheduled_at, locked.scheduled_by = at, by
+    _save(article, locked, ["scheduled_at", "scheduled_by"])
+    _record(locked, WorkflowAction.SCHEDULE, by=by, from_status=from_status, fingerprint=report.fingerprint,
+            comment=f"To be published at {timezone.localtime(at):%Y-%m-%d %H:%M %Z}.")
+    return locked
+
+
+@transaction.atomic
+def unpublish(article, *, by, reason=""):
+    """Take an article off the site; it returns only through review."""
+    _check_permission(by, "unpublish", article)
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("unpublish", locked)
+    locked.scheduled_at = locked.scheduled_by = None
+    locked.needs_rereview = locked.urgent = False
+    _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
+    _record(locked, WorkflowAction.UNPUBLISH, by=by, from_status=from_status, comment=(reason or "").strip())
+    _notify("unpublished", locked.pk, reason=(reason or "").strip())
+    return locked
+
+
+@transaction.atomic
+def withdraw(article, *, by, reason=""):
+    """Return an article to draft (out of review, or an unpublished one being reworked)."""
+    _check_permission(by, "withdraw", article)
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("withdraw", locked)
+    locked.scheduled_at = locked.scheduled_by = None
+    _save(article, locked, ["status", "scheduled_at", "scheduled_by"])
+    _record(locked, WorkflowAction.WITHDRAW, by=by, from_status=from_status, comment=(reason or "").strip())
+    return locked
+
+
+@transaction.atomic
+def archive(article, *, by):
+    """Retire an article for good (a published one leaves the site)."""
+    _check_permission(by, "archive", article)
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("archive", locked)
+    locked.scheduled_at = locked.scheduled_by = None
+    locked.needs_rereview = locked.urgent = False
+    _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
+    _record(locked, WorkflowAction.ARCHIVE, by=by, from_status=from_status)
+    return locked
+
+
+@transaction.atomic
+def void_stale_approval(article, *, by):
+    """After an edit: if an approved article no longer matches what was approved, return it to draft."""
+    locked = _lock(article)
+    if locked.status != S.APPROVED or locked.approved_fingerprint == gate.content_fingerprint(locked):
+        return False
+    from_status = locked.status
+    locked.status = S.DRAFT
+    locked.scheduled_at = locked.scheduled_by = None
+    _save(article, locked, ["status", "scheduled_at", "scheduled_by"])
+    _record(locked, WorkflowAction.APPROVAL_VOIDED, by=by, from_status=from_status,
+            comment="Edited after approval; it must be submitted and approved again.")
+    return True
+
+
+@transaction.atomic
+def flag_for_rereview(article, *, reason, urgent=False):
+    """Put a published article back in the review queue (it stays live); ``urgent`` if a claim lost its support."""
+    locked = _lock(article)
+    if locked.status != S.PUBLISHED:
+        return False
+    now = timezone.now()
+    if not locked.needs_rereview:
+        locked.review_requested_at = now
+    locked.needs_rereview = True
+    locked.urgent = locked.urgent or urgent
+    locked.rereview_reason = "\n".join(filter(None, [locked.rereview_reason, reason]))
+    _save(article, locked, ["needs_rereview", "urgent", "rereview_reason", "review_requested_at"])
+    _record(locked, WorkflowAction.FLAG_REREVIEW, by=None, from_status=locked.status, comment=reason, at=now)
+    _notify("flagged", locked.pk, reason=reason, urgent=urgent)
+    return True
+
+
+@dataclass
+class ScheduledResult:
+    article: Article
+    published: bool
+    error: str = ""
+
+
+def publish_scheduled(*, now=None):
+    """Publish every article whose time has come, each through the gate; return what happened to each."""
+    now = now or timezone.now()
+    results = []
+    due = Article.objects.filter(scheduled_at__lte=now).select_related("scheduled_by").order_by("scheduled_at", "pk")
+    for article in due:
+        try:
+            publish(article, by=article.scheduled_by)
+        except WorkflowError as error:
+            _record_failed_schedule(article, str(error))
+            results.append(ScheduledResult(article, False, str(error)))
+        else:
+            results.append(ScheduledResult(article, True))
+    return results
+
+
+@transaction.atomic
+def _record_failed_schedule(article, error):
+    # Clearing the time stops cron retrying every minute; editors get the reason by mail.
+    locked = _lock(article)
+    locked.scheduled_at = None
+    _save(article, locked, ["scheduled_at"])
+    _record(locked, WorkflowAction.SCHEDULE_FAILED, by=None, from_status=locked.status, comment=error)
+    _notify("schedule_failed", locked.pk, error=error, to_user_id=locked.scheduled_by_id)
+
+
+# -- revisions ---------------------------------------------------------------
+
+def _freeze(report, *, by, at):
+    article = report.content.article
+    references = report.content.references
+    number = (ArticleRevision.objects.filter(article=article).aggregate(n=Max("number"))["n"] or 0) + 1
+    revision = ArticleRevision.objects.create(
+        article=article, number=number, title=article.title, fingerprint=report.fingerprint,
+        snapshot=snapshot(report, references=references, published_at=at),
+        approved_by=article.approved_by, published_by=by, published_at=at,
+    )
+    revision.references.set(references)
+    return revision
+
+
+def snapshot(report, *, references, published_at):
+    """The JSON readers' pages are rendered from: the words, and each source as it was when published."""
+    article = report.content.article
+    numbers = {ref.pk: i for i, ref in enumerate(references, 1)}
+    profile = getattr(article.approved_by, "reviewer_profile", None)
+    return {
+        "title": article.title,
+        "summary": article.summary,
+        "byline": article.byline,
+        "disclosure": article.disclosure,
+        "published_at": published_at.isoformat(),
+        "approved_at": article.approved_at.isoformat() if article.approved_at else None,
+        "reviewer": {
+            "name": profile.display_name if profile else _name(article.approved_by),
+            "credentials": profile.credentials if profile else "",
+        },
+        "sections": [
+            {
+                "heading": section.heading,
+                "claims": [
+                    {
+                        "number": loaded.number,
+                        "text": loaded.claim.text,
+                        "is_context": loaded.claim.is_context,
+                        "citations": [
+                            {"reference": numbers[c.reference_id], "locator": c.locator} for c in loaded.citations
+                        ],
+                    }
+                    for loaded in report.content.claims if loaded.section is section
+                ],
+            }
+            for section in report.content.sections
+        ],
+        "references": [
+            {
+                "number": numbers[ref.pk],
+                "id": ref.pk,
+                "doi": ref.doi or "",
+                "url": ref.url,
+                "link": ref.link,
+                "html": str(render_html(ref)),
+                "text": render_text(ref),
+                "peer_review_status": ref.effective_peer_review_status,
+                "retraction_status": ref.retraction_status,
+            }
+            for ref in references
+        ],
+    }

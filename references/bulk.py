@@ -1,0 +1,211 @@
+"""Adding many references at once (pasted DOIs, reference-manager exports), one result per input."""
+
+import json
+from dataclasses import dataclass
+
+import bibtexparser
+import rispy
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from references import crossref
+from references.doi import InvalidDOI, find_doi, normalise_doi
+from references.metadata import CSL_TYPES
+from references.models import MetadataSource, Reference
+from references.services import add_reference_by_doi, save_reference
+
+FAILED = {"invalid", "not found", "Crossref unavailable", "Crossref error", "rejected"}
+
+
+@dataclass
+class AddResult:
+    line: str
+    outcome: str  # added, already present, invalid, not found, Crossref unavailable, Crossref error, rejected
+    detail: str = ""
+    reference: Reference | None = None
+
+    @property
+    def failed(self):
+        return self.outcome in FAILED
+
+    def __str__(self):
+        detail = f": {self.detail}" if self.detail else ""
+        return f"{self.line}\t{self.outcome}{detail}"
+
+
+def _wanted(line):
+    line = line.strip()
+    return line and not line.startswith("#")
+
+
+def add_one(line):
+    """Add one DOI or URL and say what happened."""
+    try:
+        reference, created = add_reference_by_doi(line)
+    except InvalidDOI as exc:
+        return AddResult(line, "invalid", str(exc))
+    except crossref.WorkNotFound as exc:
+        return AddResult(line, "not found", str(exc))
+    except crossref.CrossrefUnavailable as exc:
+        return AddResult(line, "Crossref unavailable", str(exc))
+    except crossref.CrossrefError as exc:
+        return AddResult(line, "Crossref error", str(exc))
+    except ValidationError as exc:
+        return AddResult(line, "rejected", "; ".join(exc.messages))
+    if created:
+        return AddResult(line, "added", str(reference), reference)
+    return AddResult(line, "already present", str(reference), reference)
+
+
+def add_many(lines):
+    """Add every DOI or URL in lines (blank and # lines skipped); one AddResult each."""
+    return [add_one(line.strip()) for line in lines if _wanted(line)]
+
+
+# Reference-manager exports. Each entry becomes Reference field values; a
+# DOI is normalised so the same work already present is found, not duplicated.
+
+RIS_TYPES = {"JOUR": "journal-article", "JFULL": "journal-article", "BOOK": "book", "CHAP": "book-chapter",
+             "CONF": "proceedings-article", "CPAPER": "proceedings-article", "RPRT": "report",
+             "THES": "dissertation", "DATA": "dataset", "ELEC": "", "GEN": ""}
+BIBTEX_TYPES = {"article": "journal-article", "book": "book", "inbook": "book-chapter",
+                "incollection": "book-chapter", "inproceedings": "proceedings-article",
+                "conference": "proceedings-article", "techreport": "report", "phdthesis": "dissertation",
+                "mastersthesis": "dissertation"}
+CSL_TO_CROSSREF = {csl: crossref_type for crossref_type, csl in reversed(list(CSL_TYPES.items()))}
+
+
+class ImportFormatError(ValueError):
+    """The file is not a CSL-JSON, RIS or BibTeX export we can read."""
+
+
+def _person(text):
+    text = text.strip().strip("{}")
+    if "," in text:
+        family, given = (part.strip() for part in text.split(",", 1))
+        return {"family": family, "given": given} if given else {"family": family}
+    parts = text.rsplit(" ", 1)
+    if len(parts) == 2 and not text.startswith("{"):
+        return {"family": parts[1], "given": parts[0]}
+    return {"literal": text}
+
+
+def _year(text):
+    digits = "".join(ch for ch in str(text or "")[:4] if ch.isdigit())
+    return int(digits) if len(digits) == 4 else None
+
+
+def entries_from_csl_json(text):
+    data = json.loads(text)
+    items = data if isinstance(data, list) else [data]
+    entries = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ImportFormatError("A CSL-JSON file must hold an object or a list of objects.")
+        authors = []
+        for person in item.get("author") or []:
+            if person.get("family"):
+                authors.append({k: person[k] for k in ("family", "given") if person.get(k)})
+            elif person.get("literal"):
+                authors.append({"literal": person["literal"]})
+        parts = (item.get("issued") or {}).get("date-parts") or [[None]]
+        entries.append({
+            "doi": item.get("DOI", ""), "url": item.get("URL", ""), "title": item.get("title", ""),
+            "authors": authors, "container_title": item.get("container-title", ""),
+            "year": parts[0][0] if parts and parts[0] else None, "volume": str(item.get("volume", "")),
+            "issue": str(item.get("issue", "")), "pages": str(item.get("page", "")),
+            "publisher": item.get("publisher", ""),
+            "work_type": CSL_TO_CROSSREF.get(item.get("type", ""), item.get("type", "")), "csl": item,
+        })
+    return entries
+
+
+def entries_from_ris(text):
+    entries = []
+    for item in rispy.loads(text):
+        authors = [_person(a) for a in item.get("authors") or item.get("first_authors") or []]
+        pages = "-".join(p for p in (item.get("start_page", ""), item.get("end_page", "")) if p)
+        entries.append({
+            "doi": item.get("doi", ""), "url": (item.get("urls") or [""])[0],
+            "title": item.get("title") or item.get("primary_title", ""), "authors": authors,
+            "container_title": item.get("journal_name") or item.get("secondary_title", ""),
+            "year": _year(item.get("year") or item.get("publication_year") or item.get("date")),
+            "volume": item.get("volume", ""), "issue": item.get("number", ""), "pages": pages,
+            "publisher": item.get("publisher", ""), "work_type": RIS_TYPES.get(item.get("type_of_reference"), ""),
+        })
+    return entries
+
+
+def entries_from_bibtex(text):
+    parser = bibtexparser.bparser.BibTexParser(common_strings=True)
+    database = bibtexparser.loads(text, parser=parser)
+    entries = []
+    for item in database.entries:
+        authors = [_person(a) for a in item.get("author", "").replace("\n", " ").split(" and ") if a.strip()]
+        entries.append({
+            "doi": item.get("doi", ""), "url": item.get("url", ""), "title": item.get("title", "").strip("{}"),
+            "authors": authors, "container_title": item.get("journal") or item.get("booktitle", ""),
+            "year": _year(item.get("year")), "volume": item.get("volume", ""), "issue": item.get("number", ""),
+            "pages": item.get("pages", "").replace("--", "-"), "publisher": item.get("publisher", ""),
+            "work_type": BIBTEX_TYPES.get(item.get("ENTRYTYPE", "").lower(), ""),
+        })
+    return entries
+
+
+def parse_export(text, filename=""):
+    """Entries (Reference field values) from a CSL-JSON, RIS or BibTeX export, by name or content."""
+    name = filename.lower()
+    stripped = text.lstrip()
+    try:
+        if name.endswith(".json") or stripped.startswith(("[", "{")):
+            return entries_from_csl_json(text)
+        if name.endswith(".ris") or stripped.startswith("TY  -"):
+            return entries_from_ris(text)
+        if name.endswith(".bib") or stripped.startswith("@"):
+            return entries_from_bibtex(text)
+    except ImportFormatError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ImportFormatError(f"{filename or 'The file'} could not be read: {exc}") from exc
+    raise ImportFormatError(
+        f"{filename or 'The file'} is not CSL-JSON (.json), RIS (.ris) or BibTeX (.bib)."
+    )
+
+
+def import_entry(entry):
+    """Save one export entry, offline, unless its DOI (or URL) is already present."""
+    fields = {k: v for k, v in entry.items() if v not in (None,)}
+    label = fields.get("doi") or fields.get("url") or fields.get("title") or "(untitled entry)"
+    raw_doi = fields.pop("doi", "")
+    doi = None
+    if raw_doi:
+        try:
+            doi = normalise_doi(raw_doi)
+        except InvalidDOI as exc:
+            return AddResult(label, "invalid", str(exc))
+    elif fields.get("url"):
+        doi = find_doi(fields["url"])
+    if doi:
+        existing = Reference.objects.with_doi(doi).first()
+    elif fields.get("url"):
+        existing = Reference.objects.filter(doi__isnull=True, url=fields["url"]).first()
+    else:
+        return AddResult(label, "rejected", "it has neither a DOI nor a URL")
+    if existing:
+        return AddResult(label, "already present", str(existing), existing)
+    for name in ("volume", "issue", "pages"):
+        fields[name] = str(fields.get(name) or "")[:50]
+    fields["title"] = str(fields.get("title") or "")
+    fields["container_title"] = str(fields.get("container_title") or "")[:500]
+    reference = Reference(doi=doi, metadata_source=MetadataSource.FILE, **fields)
+    try:
+        with transaction.atomic():
+            save_reference(reference)
+    except ValidationError as exc:
+        return AddResult(label, "rejected", "; ".join(exc.messages))
+    return AddResult(doi or label, "added", str(reference), reference)
+
+
+def import_export(text, filename=""):
+    """Import every entry of a reference-manager export; one AddResult each. Raises ImportFormatError."""
+    return [import_entry(entry) for entry in parse_export(text, filename)]

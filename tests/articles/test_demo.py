@@ -1,0 +1,38 @@
+"""`make run` loads the demo through load_demo; it must work offline and twice."""
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from articles.models import Article, Claim
+from references.models import Reference
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_loads_offline_and_twice_without_duplicates(monkeypatch, capsys):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pass-for-tests")
+    call_command("load_demo")
+    call_command("load_demo")
+    assert Article.objects.count() == 2
+    assert Reference.objects.count() == 5
+    for username in ("editor", "reviewer", "admin"):
+        assert authenticate(username=username, password="demo-pass-for-tests") is not None
+    ketamine = Article.objects.get(slug="ketamine-depression-ptsd-evidence")
+    assert ketamine.sections.count() == 4
+    # Every factual statement cites a source; the rest are marked as context.
+    assert not Claim.objects.filter(section__article=ketamine, is_context=False, citations__isnull=True).exists()
+    assert Claim.objects.filter(section__article=ketamine, is_context=True).count() == 2
+    assert all(reference.raw_metadata for reference in Reference.objects.all())
+
+
+def test_generated_password_is_printed_once(monkeypatch, capsys):
+    monkeypatch.delenv("DEMO_PASSWORD", raising=False)
+    call_command("load_demo")
+    first = capsys.readouterr().out
+    assert "have the password:" in first
+    password = first.split("have the password:")[1].split()[0]
+    assert authenticate(username="editor", password=password) is not None
+    call_command("load_demo")
+    assert "passwords unchanged" in capsys.readouterr().out
+    assert authenticate(username="editor", password=password) is not None
