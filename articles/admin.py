@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin_import import ImportAdminMixin
+from articles import workflow
 from articles.admin_workflow import WorkflowAdminMixin
 from articles.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
 from articles.models import Article, Citation, Claim, Section, Topic
@@ -36,6 +37,14 @@ class TopicAdmin(admin.ModelAdmin):
 def _next_position(queryset):
     last = queryset.aggregate(last=Max("position"))["last"]
     return 0 if last is None else last + 1
+
+
+def _leave_new_position_empty(form):
+    # An empty position means "last"; the model's default of 0 would put new rows first.
+    form.fields["position"].required = False
+    if form.instance._state.adding:
+        form.fields["position"].initial = None
+        form.initial.pop("position", None)
 
 
 class PasteMixin(forms.Form):
@@ -73,7 +82,7 @@ class SectionForm(PasteMixin, forms.ModelForm):
     def __init__(self, *args, article=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._article = article
-        self.fields["position"].required = False
+        _leave_new_position_empty(self)
         self.fields["position"].help_text = "Order in the article; left empty, the section goes last."
 
     def article_for_paste(self):
@@ -93,10 +102,13 @@ class SectionInline(admin.StackedInline):
     model = Section
     form = SectionForm
     formset = SectionInlineFormSet
-    extra = 1
     fields = ["position", "heading", "paste_text", "claims_link"]
     readonly_fields = ["claims_link"]
     show_change_link = True
+
+    def get_extra(self, request, obj=None, **kwargs):
+        # A new article usually needs several sections; an existing one, room for one more.
+        return 3 if obj is None else 1
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(
@@ -191,7 +203,7 @@ class ClaimForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["position"].required = False
+        _leave_new_position_empty(self)
         if self.instance.pk:
             self.initial["sources"] = [c.reference_id for c in self.instance.citations.all()]
 
@@ -236,6 +248,13 @@ class ClaimInline(admin.TabularInline):
         return format_html('<a href="{}">pages, tables…</a>', url)
 
 
+def _void_approval_if_edited(request, article):
+    if workflow.void_stale_approval(article, by=request.user):
+        messages.warning(
+            request, "This edit changed approved content: the article is back in draft and needs approval again."
+        )
+
+
 class HiddenFromIndexMixin:
     """Reached from the article page, not listed on the admin index."""
 
@@ -270,6 +289,12 @@ class SectionAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
         added = form.append_pasted_claims(form.instance)
         if added:
             messages.info(request, f"Added {len(added)} claim(s) from pasted text.")
+        _void_approval_if_edited(request, form.instance.article)
+
+    def delete_model(self, request, obj):
+        article = obj.article
+        super().delete_model(request, obj)
+        _void_approval_if_edited(request, article)
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST and "_addanother" not in request.POST:
@@ -297,6 +322,15 @@ class ClaimAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         # Claims are added on their section's page.
         return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        _void_approval_if_edited(request, form.instance.section.article)
+
+    def delete_model(self, request, obj):
+        article = obj.section.article
+        super().delete_model(request, obj)
+        _void_approval_if_edited(request, article)
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST:

@@ -35,9 +35,10 @@ class Blocker:
             where.append(f'section "{self.section_heading}"')
         if self.claim_number is not None:
             where.append(f"claim {self.claim_number}")
+        place = ", ".join(where)
         if self.excerpt:
-            where.append(f"({self.excerpt})")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+            place = f"{place} ({self.excerpt})".strip()
+        return f"{place}: {self.message}" if place else self.message
 
 
 @dataclass

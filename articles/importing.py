@@ -74,6 +74,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
@@ -81,6 +82,7 @@ from django.utils.text import slugify
 from articles.gate import publish_blockers
 from articles.models import Article, Citation, Claim, Section, Status, Topic
 from articles.parsing import MarkerError, ParsedClaim, parse_paragraph
+from references.crossref import CrossrefError
 from references.doi import InvalidDOI, find_doi, normalise_doi
 from references.services import add_reference_by_doi, add_reference_by_url
 
@@ -155,7 +157,8 @@ DOI_TEXT = re.compile(r"(?:\binfo:doi/|\bdoi:\s*|\bdoi\s+)?\b10\.\d{4,9}/\S+", r
 ANY_MARKER = re.compile(r"\[\s*(?:\d|doi:)", re.IGNORECASE)
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 SIGN_OFF = re.compile(r"^[-–—~]+\s*(?P<name>[^\d.;:!?\[\]()]{1,60})$")
-PROMISE = re.compile(r"^(?:(?:Here )?at [A-Z][\w&'’ .-]{0,40},\s+we\b|We at [A-Z])", re.IGNORECASE)
+# "At Psychly, we are committed ...": a capitalised name, then "we" (case matters: "At first, we" is prose).
+PROMISE = re.compile(r"^(?:(?:Here at|At) [A-Z][\w&'’ .-]{0,40},\s+we\b|We at [A-Z])")
 # Framing and "see your doctor" advice make no factual claim (the Claim model's context statements).
 CONTEXT_SENTENCE = re.compile(
     r"^(?:(?:in )?this (?:article|post|guide|piece)\b|read on\b|below,? we\b|here,? we (?:will|'ll)\b)"
@@ -209,8 +212,13 @@ def _has_link(text):
 
 
 def _is_sign_off(text):
+    """A dash and a name ("- The Psychly Team"), not a short bullet point ("- Keep a routine")."""
     match = SIGN_OFF.match(text)
-    return bool(match) and len(match.group("name").split()) <= 6 and not _has_link(text)
+    if not match or _has_link(text):
+        return False
+    words = match.group("name").split()
+    capitalised = [word for word in words if word[0].isupper()]
+    return 0 < len(words) <= 6 and len(capitalised) >= 0.6 * len(words)
 
 
 def _is_heading_like(text):
@@ -270,7 +278,8 @@ def parse_references(block):
     """The numbered reference list, and the sign-off lines found after it."""
     entries = _group_entries(block)
     left_out = []
-    while entries and entries[-1][1] is None and _is_sign_off(block_text(entries[-1])):
+    # The bullet was stripped from the entry; a sign-off is recognised by its dash.
+    while entries and entries[-1][1] is None and _is_sign_off(f"- {entries[-1][2]}"):
         number, _, text = entries.pop()
         left_out.append({"line": number, "text": text, "reason": "sign-off"})
     references = []
@@ -298,10 +307,6 @@ def parse_references(block):
             )
         )
     return references, left_out
-
-
-def block_text(entry):
-    return f"- {entry[2]}" if entry[1] is None else entry[2]
 
 
 def _excerpt(text, length=80):
@@ -423,7 +428,8 @@ def _peel_tail(body):
     left_out = []
     while body:
         text = body[-1].text
-        if _is_sign_off(text):
+        # Only the last line can be a sign-off; the promise may come before it.
+        if not left_out and _is_sign_off(text):
             reason = "sign-off"
         elif PROMISE.match(text) and not ANY_MARKER.search(text):
             reason = "publisher's statement (the site prints its own)"
@@ -630,25 +636,19 @@ class ImportReport:
         return "\n".join(out)
 
 
-def _fallback_fields(parsed):
-    fields = dict(parsed.fallback)
-    if parsed.url and not parsed.doi:
-        fields["url"] = parsed.url
-    return fields
-
-
 def _save_reference(parsed, *, fetch):
     try:
         if parsed.doi:
-            return add_reference_by_doi(parsed.doi, fetch=fetch, fallback=_fallback_fields(parsed))
-        return add_reference_by_url(parsed.url, fallback=_fallback_fields(parsed))
-    except InvalidDOI as error:
-        raise ImportFailed(f"the reference's DOI cannot be read: {error}", parsed.line) from None
-    except Exception as error:
-        # Whatever refused the reference (Crossref, validation), the editor needs the line.
-        if isinstance(error, ImportFailed):
-            raise
-        raise ImportFailed(f"the reference could not be added: {error}", parsed.line) from error
+            return add_reference_by_doi(parsed.doi, fetch=fetch, fallback=parsed.fallback)
+        return add_reference_by_url(parsed.url, fallback=parsed.fallback)
+    except (CrossrefError, ValidationError, ValueError) as error:
+        raise ImportFailed(f"the reference could not be added: {_reason(error)}", parsed.line) from error
+
+
+def _reason(error):
+    if isinstance(error, ValidationError) and hasattr(error, "message_dict"):
+        return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items())
+    return str(error)
 
 
 def _existing_article(title, slug):
@@ -745,8 +745,8 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
                     if doi not in by_doi:
                         try:
                             reference, created = add_reference_by_doi(doi, fetch=fetch, fallback={})
-                        except Exception as error:
-                            raise ImportFailed(f"the marker [doi:{raw}] could not be added: {error}",
+                        except (CrossrefError, ValidationError, ValueError) as error:
+                            raise ImportFailed(f"the marker [doi:{raw}] could not be added: {_reason(error)}",
                                                paragraph.line) from error
                         by_doi[doi] = reference
                         extra.append((reference, created))

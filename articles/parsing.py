@@ -37,6 +37,9 @@ class _Markers:
 NUMBER_MARKER = re.compile(r"\s*\[(\d+(?:\s*[-–—]\s*\d+)?(?:\s*[,;]\s*\d+(?:\s*[-–—]\s*\d+)?)*)\]")
 # [doi:10.1000/xyz]; the DOI runs to the closing bracket.
 DOI_MARKER = re.compile(r"\s*\[\s*doi:\s*([^\]\s]+)\s*\]", re.IGNORECASE)
+# What is left that still looks like a citation ("[1,]", "[3-]", "[2 and 4]", "[doi:]")
+# is a typo, and silently keeping it as text would drop the citation.
+MALFORMED_MARKER = re.compile(r"\[\s*(?:\d[^\]]*|doi:[^\]]*)\]", re.IGNORECASE)
 MAX_RANGE = 200
 
 
@@ -77,6 +80,11 @@ def extract_markers(sentence):
 
     text = DOI_MARKER.sub(take_doi, sentence)
     text = NUMBER_MARKER.sub(take_numbers, text)
+    malformed = MALFORMED_MARKER.search(text)
+    if malformed:
+        raise MarkerError(
+            f"{malformed.group()} is not a citation marker: write [1], [1, 3], [2-4] or [doi:10.xxxx/...]"
+        )
     # A marker before the full stop leaves "word ." behind; close the gap.
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     return re.sub(r"\s{2,}", " ", text).strip(), markers

@@ -7,7 +7,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """Articles the public may read: the only road to public content."""
-        return self.filter(status="published", published_at__isnull=False)
+        return self.filter(status="published", published_at__isnull=False, published_revision__isnull=False)
 
     def with_unsupported_claim_count(self):
         """Annotate how many factual claims cite nothing (context statements need no source)."""

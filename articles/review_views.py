@@ -119,9 +119,10 @@ def _review_context(request, article):
     report = gate.check(article)
     references = report.content.references
     if hasattr(Reference, "peer_review_overrides"):
-        prefetch_related_objects(
-            references, Prefetch("peer_review_overrides", to_attr="override_log")
-        )
+        log_model = Reference.peer_review_overrides.rel.related_model
+        prefetch_related_objects(references, Prefetch(
+            "peer_review_overrides", queryset=log_model.objects.select_related("by"), to_attr="override_log"
+        ))
     prefetch_related_objects(references, "peer_review_override_by")
     for ref in references:
         ref.citation_html = render_html(ref)

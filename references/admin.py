@@ -50,6 +50,8 @@ class ReferenceForm(forms.ModelForm):
         required=False, initial=True,
         help_text="Fill the metadata from Crossref. If Crossref is unavailable, what you typed below is saved.",
     )
+    url = forms.URLField(label="URL", required=False, max_length=1000, assume_scheme="https",
+                         help_text="For a source without a DOI.")
     authors_text = forms.CharField(
         label="Authors", required=False, widget=forms.Textarea(attrs={"rows": 4}),
         help_text="One per line: “Family, Given” for a person, or an organisation's name.",
@@ -143,7 +145,7 @@ class ReferenceAdmin(admin.ModelAdmin):
     search_fields = ["title", "doi", "container_title", "url"]
     actions = ["refresh_selected"]
     change_list_template = "admin/references/reference/change_list.html"
-    readonly_fields = ["apa_preview", "effective_status", "peer_review_status", "override_summary", "override_log",
+    readonly_fields = ["apa_preview", "counts_as_support", "effective_status", "peer_review_status", "override_summary", "override_log",
                        "retraction_status", "notices_list", "metadata_source", "fetched_at", "status_checked_at"]
 
     def get_fieldsets(self, request, obj=None):
@@ -157,7 +159,7 @@ class ReferenceAdmin(admin.ModelAdmin):
         if obj:
             fieldsets.insert(0, ("As readers see it (APA 7)", {"fields": ["apa_preview"]}))
             fieldsets.append(("Status", {"fields": [
-                "effective_status", "peer_review_status", "override_summary", "override_log",
+                "counts_as_support", "effective_status", "peer_review_status", "override_summary", "override_log",
                 "retraction_status", "notices_list", "metadata_source", "fetched_at", "status_checked_at",
             ]}))
             fieldsets.append(("Corrections for display", {"fields": [f"display_{n}" for n in DISPLAY_FIELDS]}))
@@ -196,7 +198,6 @@ class ReferenceAdmin(admin.ModelAdmin):
                         "Crossref unavailable" if isinstance(form.crossref_error, crossref.CrossrefUnavailable)
                         else "Crossref"
                     )
-                    obj.needs_check = True
                     self.message_user(
                         request, f"{label}: {form.crossref_error} Saved with the details entered by hand.",
                         messages.WARNING,
@@ -209,6 +210,10 @@ class ReferenceAdmin(admin.ModelAdmin):
     def effective_status(self, obj):
         label = PeerReviewStatus(obj.effective_peer_review_status).label
         return f"{label} (overridden)" if obj.peer_review_override else label
+
+    @admin.display(description="Can support a claim", boolean=True)
+    def counts_as_support(self, obj):
+        return obj.counts_as_support
 
     @admin.display(description="Authors")
     def authors_display(self, obj):
@@ -303,9 +308,9 @@ class ReferenceAdmin(admin.ModelAdmin):
         ))
 
     def override_view(self, request, object_id):
-        reference = get_object_or_404(Reference, pk=object_id)
         if not request.user.has_perm("references.override_peer_review"):
             raise PermissionDenied
+        reference = get_object_or_404(Reference, pk=object_id)
         form = OverrideForm(request.POST or None, initial={"status": reference.peer_review_override})
         if request.method == "POST" and form.is_valid():
             services.override_peer_review(

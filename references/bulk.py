@@ -80,12 +80,16 @@ class ImportFormatError(ValueError):
 
 
 def _person(text):
-    text = text.strip().strip("{}")
+    text = text.strip()
+    if text.startswith("{") and text.endswith("}"):
+        # BibTeX's way of saying "an organisation, do not split this name".
+        return {"literal": text[1:-1].strip()}
+    text = text.strip("{}")
     if "," in text:
         family, given = (part.strip() for part in text.split(",", 1))
         return {"family": family, "given": given} if given else {"family": family}
     parts = text.rsplit(" ", 1)
-    if len(parts) == 2 and not text.startswith("{"):
+    if len(parts) == 2:
         return {"family": parts[1], "given": parts[0]}
     return {"literal": text}
 

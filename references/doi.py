@@ -81,8 +81,12 @@ def find_doi(text):
     if not text:
         return None
     for found in DOI_IN_TEXT.finditer(unquote(text)):
+        candidate = _strip_trailing(found.group(0))
+        # In prose a DOI is often wrapped in parentheses: "(doi:10.x/y)".
+        while candidate.endswith(")") and candidate.count(")") > candidate.count("("):
+            candidate = _strip_trailing(candidate[:-1])
         try:
-            return normalise_doi(found.group(0))
+            return normalise_doi(candidate)
         except InvalidDOI:
             continue
     return None

@@ -169,7 +169,10 @@ def refresh_reference(reference):
         reference = Reference.objects.select_for_update().get(pk=reference.pk)
         before = {name: getattr(reference, name) for name in TRACKED_FIELDS}
         was_support, was_retracted = reference.counts_as_support, reference.is_retracted
+        doi = reference.doi
         apply_work(reference, work)
+        # An aliased DOI answers with the canonical one; the reference keeps the DOI it is cited by.
+        reference.doi = doi
         reference.save()
         changes = {
             name: (before[name], getattr(reference, name))

@@ -183,3 +183,32 @@ def test_status_cannot_be_set_through_the_change_form(client, editor, references
     article.refresh_from_db()
     assert article.status == "draft"
     assert article.published_at is None
+
+
+def test_editing_a_claim_on_the_section_page_voids_an_approval(client, editor):
+    from articles import workflow
+    from tests.factories import make_reviewer, make_supported_article
+
+    article = make_supported_article("Approved then edited", author=editor)
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=make_reviewer("rita"))
+    article.refresh_from_db()
+    assert article.status == "approved"
+
+    section = article.sections.first()
+    claims = list(section.claims.all())
+    data = {"heading": section.heading, "position": str(section.position), "paste_text": "",
+            **inline_management("claims", len(claims), initial=len(claims)), "_continue": "1"}
+    for index, claim in enumerate(claims):
+        data.update({
+            f"claims-{index}-id": claim.pk, f"claims-{index}-section": section.pk,
+            f"claims-{index}-position": str(claim.position),
+            f"claims-{index}-text": claim.text + (" Edited after approval." if index == 0 else ""),
+            f"claims-{index}-sources": [str(c.reference_id) for c in claim.citations.all()],
+        })
+        if claim.is_context:
+            data[f"claims-{index}-is_context"] = "on"
+    response = client.post(reverse("admin:articles_section_change", args=[section.pk]), data)
+    assert response.status_code == 302
+    article.refresh_from_db()
+    assert article.status == "draft"

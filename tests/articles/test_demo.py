@@ -24,6 +24,24 @@ def test_demo_loads_offline_and_twice_without_duplicates(monkeypatch, capsys):
     assert not Claim.objects.filter(section__article=ketamine, is_context=False, citations__isnull=True).exists()
     assert Claim.objects.filter(section__article=ketamine, is_context=True).count() == 2
     assert all(reference.raw_metadata for reference in Reference.objects.all())
+    # One article went live through review, the other waits in the queue.
+    assert ketamine.status == "published"
+    assert ketamine.revisions.count() == 1
+    assert ketamine.audit_entries.filter(action="approve", actor__username="reviewer").exists()
+    assert Article.objects.get(slug="stimulants-animal-studies").status == "in_review"
+    assert list(Article.objects.published()) == [ketamine]
+
+
+def test_demo_pages_serve_the_published_article_and_the_queue(client, monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "demo-pass-for-tests")
+    call_command("load_demo")
+    page = client.get("/articles/ketamine-depression-ptsd-evidence/")
+    assert page.status_code == 200
+    assert "Ketamine blocks NMDA receptors" in page.content.decode()
+    assert client.get("/articles/stimulants-animal-studies/").status_code == 404
+    assert client.login(username="reviewer", password="demo-pass-for-tests")
+    queue = client.get("/review/")
+    assert "Stimulant medication and animal studies" in queue.content.decode()
 
 
 def test_generated_password_is_printed_once(monkeypatch, capsys):

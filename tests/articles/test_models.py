@@ -84,10 +84,21 @@ def test_unsupported_claim_count_ignores_context_and_cited_claims():
     assert article.unsupported_claim_count == 1
 
 
-def test_published_queryset_holds_only_published_articles():
+def test_published_queryset_holds_only_articles_published_through_the_workflow():
+    from articles import workflow
+    from tests.factories import make_editor, make_reviewer, make_supported_article
+
     for status in Status.values:
         Article.objects.create(
             title=status, slug=status, status=status,
             published_at=timezone.now() if status == Status.PUBLISHED else None,
         )
-    assert list(Article.objects.published().values_list("slug", flat=True)) == ["published"]
+    # A row marked published by hand has no frozen revision, so readers never see it.
+    assert not Article.objects.published().exists()
+
+    editor = make_editor("eddie")
+    article = make_supported_article("Through review", author=editor)
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=make_reviewer("rita"))
+    workflow.publish(article, by=editor)
+    assert list(Article.objects.published()) == [article]

@@ -8,9 +8,9 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import demo
+from articles import demo, workflow
 from articles.editing import append_claims, resolve_pasted_text
-from articles.models import Article, Claim, Section, Topic
+from articles.models import Article, Claim, ReviewerProfile, Section, Status, Topic
 from references.models import Reference
 from references.services import apply_work, save_reference
 
@@ -32,8 +32,16 @@ class Command(BaseCommand):
             users, generated = self.load_accounts(password)
             self.load_references()
             topics = self.load_topics()
-            for spec in demo.ARTICLES:
-                self.load_article(spec, users["editor"], topics)
+            ketamine, stimulants = (self.load_article(spec, users["editor"], topics) for spec in demo.ARTICLES)
+            # Through the workflow, as people would: one article live, one waiting for a reviewer.
+            if ketamine and ketamine.status == Status.DRAFT:
+                workflow.submit(ketamine, by=users["editor"])
+                workflow.approve(ketamine, by=users["reviewer"])
+                workflow.publish(ketamine, by=users["editor"])
+                self.stdout.write(f"Published “{ketamine.title}” through review.")
+            if stimulants and stimulants.status == Status.DRAFT:
+                workflow.submit(stimulants, by=users["editor"])
+                self.stdout.write(f"Submitted “{stimulants.title}” for review.")
         if generated:
             self.stdout.write(self.style.SUCCESS(
                 f"Demo accounts editor, reviewer and admin have the password: {generated}"
@@ -59,6 +67,11 @@ class Command(BaseCommand):
                 user.save(update_fields=["is_superuser"])
             if spec["group"]:
                 user.groups.add(Group.objects.get(name=spec["group"]))
+            if spec["group"] == "Reviewers":
+                ReviewerProfile.objects.get_or_create(
+                    user=user,
+                    defaults={"display_name": user.get_full_name(), "credentials": spec["credentials"]},
+                )
             if created or password:
                 if not password and not generated:
                     generated = secrets.token_urlsafe(12)
@@ -82,8 +95,9 @@ class Command(BaseCommand):
         }
 
     def load_article(self, spec, editor, topics):
-        if Article.objects.filter(slug=spec["slug"]).exists():
-            return None
+        existing = Article.objects.filter(slug=spec["slug"]).first()
+        if existing:
+            return existing
         article = Article.objects.create(
             title=spec["title"], slug=spec["slug"], summary=spec["summary"], byline=spec["byline"]
         )

@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if self.stdout.isatty() and references:
             from tqdm import tqdm
 
-            progress = tqdm(total=len(references), unit="ref", file=sys.stderr)
+            progress = tqdm(total=len(references), unit="ref", file=sys.stderr, leave=False)
         changed = 0
         for reference in references:
             result = refresh_reference(reference)
@@ -32,12 +32,12 @@ class Command(BaseCommand):
                 failures.append(str(result))
             elif result.changed:
                 changed += 1
+            if result.error is None and (result.changed or options["verbosity"] > 1):
+                if progress:
+                    progress.clear()
+                self.stdout.write(str(result))
             if progress:
                 progress.update()
-                if result.error or result.changed:
-                    progress.write(str(result), file=sys.stdout)
-            elif result.error or result.changed or options["verbosity"] > 1:
-                self.stdout.write(str(result))
         if progress:
             progress.close()
         self.stdout.write(

@@ -1,0 +1,95 @@
+"""check_article and publish_scheduled."""
+
+import datetime
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from articles import workflow
+from articles.models import Article, AuditEntry, Claim, Status
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args):
+    out, err = StringIO(), StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_check_article_lists_blockers_and_fails(editor):
+    from tests.factories import make_supported_article
+
+    article = make_supported_article("Uncited", author=editor, sections={
+        "Effects": ["Ketamine works for everyone.", {"text": "Ask your doctor.", "context": True}],
+    })
+    out = StringIO()
+    with pytest.raises(CommandError, match="2 blocker"):
+        call_command("check_article", article.slug, stdout=out)
+    text = out.getvalue()
+    assert 'section "Effects", claim 1 (“Ketamine works for everyone.”): cites no source.' in text
+    assert "[no_approval]" in text
+    assert "1 context statement" in text and "context: claim 2" in text
+
+
+def test_check_article_passes_an_approved_article(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    out, _ = run("check_article", article.slug)
+    assert "No blockers" in out
+
+
+def test_check_article_names_an_unknown_slug():
+    with pytest.raises(CommandError, match="No article with the slug 'nope'"):
+        run("check_article", "nope")
+
+
+def _at(moment):
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def test_publish_scheduled_publishes_what_is_due_through_the_gate(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    start = timezone.now()
+    workflow.schedule(article, by=editor, at=start + datetime.timedelta(hours=2))
+    with _at(start + datetime.timedelta(hours=1)):
+        out, _ = run("publish_scheduled")
+    assert "Nothing is due" in out
+    assert Article.objects.get(pk=article.pk).status == Status.APPROVED
+    with _at(start + datetime.timedelta(hours=3)):
+        out, _ = run("publish_scheduled")
+    article.refresh_from_db()
+    assert "Published “Ketamine for depression”" in out
+    assert (article.status, article.scheduled_at) == (Status.PUBLISHED, None)
+    assert AuditEntry.objects.get(article=article, action="publish").actor == editor
+
+
+def test_publish_scheduled_refuses_content_edited_after_scheduling(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    start = timezone.now()
+    workflow.schedule(article, by=editor, at=start + datetime.timedelta(hours=2))
+    Claim.objects.filter(section__article=article).update(text="Sneaked in after approval.")
+    with _at(start + datetime.timedelta(hours=3)), pytest.raises(CommandError, match="1 scheduled article"):
+        run("publish_scheduled")
+    article.refresh_from_db()
+    assert article.status == Status.APPROVED
+    assert article.scheduled_at is None
+    failure = AuditEntry.objects.get(article=article, action="schedule_failed")
+    assert "changed after it was approved" in failure.comment
+
+
+def test_publish_scheduled_refuses_when_the_scheduler_lost_permission(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    start = timezone.now()
+    workflow.schedule(article, by=editor, at=start + datetime.timedelta(hours=2))
+    editor.groups.clear()
+    with _at(start + datetime.timedelta(hours=3)), pytest.raises(CommandError):
+        run("publish_scheduled")
+    assert Article.objects.get(pk=article.pk).status == Status.APPROVED

@@ -1,0 +1,283 @@
+"""The reference admin as editors use it, against a fake Crossref."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from references import services
+from references.models import MetadataSource, PeerReviewOverride, PeerReviewStatus, Reference
+from tests.fake_crossref import load_work
+
+pytestmark = pytest.mark.django_db
+
+FEDER = "10.1176/appi.ajp.2020.20050596"
+ADD = reverse("admin:references_reference_add")
+CHANGELIST = reverse("admin:references_reference_changelist")
+ADD_MANY = reverse("admin:references_reference_add_many")
+IMPORT = reverse("admin:references_reference_import")
+
+
+def add_form(**values):
+    data = {"doi": "", "fetch_from_crossref": "on", "url": "", "title": "", "authors_text": "",
+            "container_title": "", "year": "", "volume": "", "issue": "", "pages": "", "publisher": "",
+            "work_type": ""}
+    data.update(values)
+    return data
+
+
+def messages_of(response):
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def reviewer_client(client):
+    user = User.objects.create_user("rita", password="pw-rita-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Reviewers"))
+    client.force_login(user)
+    return client
+
+
+def test_adding_by_doi_through_the_admin_fills_the_fields_from_crossref(editor_client, fake_crossref):
+    response = editor_client.post(ADD, add_form(doi="https://doi.org/10.1176/APPI.AJP.2020.20050596"), follow=True)
+    assert response.status_code == 200
+    reference = Reference.objects.get()
+    assert reference.doi == FEDER
+    assert reference.metadata_source == MetadataSource.CROSSREF
+    assert reference.authors[0] == {"family": "Feder", "given": "Adriana"}
+    assert f"Filled from Crossref: {FEDER}." in messages_of(response)
+    assert fake_crossref.requests == ["/works/10.1176/appi.ajp.2020.20050596"]
+
+
+def test_with_crossref_unavailable_the_hand_entered_metadata_is_saved_with_a_message(editor_client, settings):
+    settings.CROSSREF_API_URL = "http://127.0.0.1:9"  # nothing listens there
+    response = editor_client.post(ADD, add_form(
+        doi=FEDER, title="A randomized controlled trial of repeated ketamine administration",
+        authors_text="Feder, Adriana\nCosti, Sara", container_title="American Journal of Psychiatry",
+        year="2021", work_type="journal-article",
+    ), follow=True)
+    assert response.status_code == 200
+    reference = Reference.objects.get()
+    assert reference.metadata_source == MetadataSource.MANUAL and not reference.needs_check
+    assert reference.authors == [{"family": "Feder", "given": "Adriana"}, {"family": "Costi", "given": "Sara"}]
+    assert reference.peer_review_status == PeerReviewStatus.PEER_REVIEWED
+    assert any(m.startswith("Crossref unavailable: Crossref could not be reached") for m in messages_of(response))
+
+
+def test_with_crossref_unavailable_and_nothing_typed_the_form_explains(editor_client, fake_crossref):
+    fake_crossref.set_mode("server_error")
+    response = editor_client.post(ADD, add_form(doi=FEDER))
+    assert response.status_code == 200
+    assert "Crossref unavailable: Crossref answered 500" in response.content.decode()
+    assert "Enter the title and other details by hand" in response.content.decode()
+    assert not Reference.objects.exists()
+
+
+def test_an_invalid_or_duplicate_doi_is_a_form_error(editor_client, fake_crossref):
+    response = editor_client.post(ADD, add_form(doi="10.12/abc"))
+    assert "the prefix must be &#x27;10.&#x27; followed by 4 to 9 digits" in response.content.decode()
+    services.add_reference_by_doi(FEDER)
+    response = editor_client.post(ADD, add_form(doi="doi:10.1176/APPI.AJP.2020.20050596"))
+    assert "This DOI is already present" in response.content.decode()
+    assert Reference.objects.count() == 1
+
+
+def test_a_source_without_doi_or_url_is_refused(editor_client):
+    response = editor_client.post(ADD, add_form(title="Hearsay"))
+    assert "Give a DOI or, for a source without one, a URL." in response.content.decode()
+
+
+def test_add_many_gives_a_result_per_line(editor_client, fake_crossref):
+    services.add_reference_by_doi("10.1159/000493425")
+    response = editor_client.post(ADD_MANY, {"dois": (
+        "10.1523/jneurosci.1547-16.2016\nhttps://doi.org/10.1159/000493425\n\nnonsense\n10.5555/missing\n"
+    )})
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["added", "already present", "invalid", "not found"]
+    assert response.context["failed"] == 2
+    assert Reference.objects.count() == 2
+    assert "10.5555/missing" in response.content.decode()
+
+
+def test_the_changelist_links_to_add_many_and_import(editor_client, django_assert_max_num_queries):
+    for doi in ("10.1523/jneurosci.1547-16.2016", "10.1159/000493425", FEDER):
+        services.save_reference(services.apply_work(Reference(), load_work(doi)))
+    # session, user, groups/permissions, count x2, page of rows, and the filter choices.
+    with django_assert_max_num_queries(12):
+        response = editor_client.get(CHANGELIST)
+    content = response.content.decode()
+    assert ADD_MANY in content and IMPORT in content
+    assert "Ketamine: NMDA Receptors and Beyond" in content
+
+
+def test_the_change_page_shows_status_notices_override_and_apa(editor_client, editor, django_assert_max_num_queries):
+    reference = services.save_reference(services.apply_work(Reference(), load_work("10.5555/psychly.retracted.2019.001")))
+    services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Checked the journal",
+                                  by=editor)
+    with django_assert_max_num_queries(12):
+        response = editor_client.get(reverse("admin:references_reference_change", args=[reference.pk]))
+    content = response.content.decode()
+    assert "Retraction</strong> (publisher, 2021-06-09)" in content
+    assert "https://doi.org/10.5555/psychly.retraction.2021.001" in content
+    assert "Peer-reviewed by edna on" in content and "Checked the journal" in content
+    assert "Peer-reviewed (overridden)" in content
+    assert 'alt="False"' in content  # retracted: cannot support a claim, override or not
+    assert "<i>Journal of Test Results</i>" in content
+
+
+def test_display_corrections_are_saved_apart_from_the_metadata(editor_client, fake_crossref):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    url = reverse("admin:references_reference_change", args=[reference.pk])
+    response = editor_client.post(url, {
+        "url": "", "display_title": "A randomized controlled trial of repeated ketamine administration for "
+                                    "chronic posttraumatic stress disorder",
+        "display_container_title": "", "display_volume": "", "display_issue": "", "display_pages": "",
+        "display_publisher": "",
+    })
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    reference.refresh_from_db()
+    assert reference.title.startswith("A Randomized Controlled Trial")  # the metadata is untouched
+    assert reference.display("title").startswith("A randomized controlled trial")
+
+
+def test_override_view_records_the_decision_with_a_reason(editor_client, editor):
+    reference = services.save_reference(Reference(doi="10.5555/rep", title="A report", work_type="report"))
+    url = reverse("admin:references_reference_override", args=[reference.pk])
+    assert editor_client.get(url).status_code == 200
+    response = editor_client.post(url, {"status": "peer_reviewed", "reason": ""})
+    assert "This field is required" in response.content.decode()
+    response = editor_client.post(url, {"status": "peer_reviewed", "reason": "Peer-reviewed per the funder."})
+    assert response.status_code == 302
+    entry = PeerReviewOverride.objects.get()
+    assert (entry.by, entry.status, entry.reason) == (editor, "peer_reviewed", "Peer-reviewed per the funder.")
+
+
+def test_the_refresh_action_refreshes_the_selected(editor_client, fake_crossref):
+    work = load_work("10.5555/psychly.retracted.2019.001")
+    work.pop("updated-by")
+    reference = services.save_reference(services.apply_work(Reference(), work))
+    response = editor_client.post(CHANGELIST, {"action": "refresh_selected", "_selected_action": [reference.pk]},
+                                  follow=True)
+    assert any("NEWLY RETRACTED" in m for m in messages_of(response))
+    reference.refresh_from_db()
+    assert reference.is_retracted
+
+
+CSL_EXPORT = json.dumps([
+    {"id": "a", "type": "article-journal", "DOI": "10.1159/000493425", "title": "Ketamine's effects",
+     "author": [{"family": "Weckmann", "given": "Katja"}], "container-title": "Molecular Neuropsychiatry",
+     "issued": {"date-parts": [[2019]]}, "volume": "5", "issue": "1", "page": "42-51"},
+    {"id": "b", "type": "webpage", "URL": "https://www.nimh.nih.gov/health/topics/depression", "title": "Depression"},
+])
+RIS_EXPORT = """TY  - JOUR
+AU  - Kryst, Joanna
+AU  - Kawalec, Paweł
+TI  - Efficacy of single and repeated administration of ketamine
+JO  - Pharmacological Reports
+PY  - 2020
+VL  - 72
+IS  - 3
+SP  - 543
+EP  - 562
+DO  - 10.1007/S43440-020-00097-Z
+ER  -
+"""
+BIBTEX_EXPORT = """@article{zorumski2016,
+  author = {Zorumski, Charles F. and Izumi, Yukitoshi and Mennerick, Steven},
+  title = {{Ketamine: NMDA receptors and beyond}},
+  journal = {The Journal of Neuroscience},
+  year = {2016}, volume = {36}, number = {44}, pages = {11158--11164},
+  doi = {10.1523/JNEUROSCI.1547-16.2016}
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        ("library.json", CSL_EXPORT, {"10.1159/000493425": ("Weckmann", "5", "42-51", "journal-article")}),
+        ("library.ris", RIS_EXPORT, {"10.1007/s43440-020-00097-z": ("Kryst", "72", "543-562", "journal-article")}),
+        ("library.bib", BIBTEX_EXPORT,
+         {"10.1523/jneurosci.1547-16.2016": ("Zorumski", "36", "11158-11164", "journal-article")}),
+    ],
+)
+def test_importing_an_export_works_offline(editor_client, settings, name, text, expected):
+    settings.CROSSREF_API_URL = "http://127.0.0.1:9"
+    upload = SimpleUploadedFile(name, text.encode())
+    response = editor_client.post(IMPORT, {"file": upload})
+    assert response.status_code == 200
+    assert all(r.outcome == "added" for r in response.context["results"])
+    for doi, (family, volume, pages, work_type) in expected.items():
+        reference = Reference.objects.get(doi=doi)
+        assert (reference.authors[0]["family"], reference.volume, reference.pages, reference.work_type) == (
+            family, volume, pages, work_type)
+        assert reference.metadata_source == MetadataSource.FILE
+        assert reference.peer_review_status == PeerReviewStatus.PEER_REVIEWED
+
+
+def test_importing_twice_finds_what_is_already_present(editor_client):
+    editor_client.post(IMPORT, {"file": SimpleUploadedFile("a.json", CSL_EXPORT.encode())})
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("a.json", CSL_EXPORT.encode())})
+    assert [r.outcome for r in response.context["results"]] == ["already present", "already present"]
+    assert Reference.objects.count() == 2
+
+
+def test_an_unreadable_export_is_a_form_error(editor_client):
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("notes.txt", b"just some notes")})
+    assert "is not CSL-JSON (.json), RIS (.ris) or BibTeX (.bib)" in response.content.decode()
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("bad.json", b"[{")})
+    assert "bad.json could not be read" in response.content.decode()
+    assert not Reference.objects.exists()
+
+
+@pytest.mark.parametrize("url_name", ["add_many", "import"])
+def test_reviewers_cannot_use_the_add_views(reviewer_client, url_name):
+    assert reviewer_client.get(reverse(f"admin:references_reference_{url_name}")).status_code == 403
+
+
+def test_reviewers_cannot_override(reviewer_client):
+    reference = services.save_reference(Reference(doi="10.5555/rep2", title="R", work_type="report"))
+    url = reverse("admin:references_reference_override", args=[reference.pk])
+    assert reviewer_client.post(url, {"status": "peer_reviewed", "reason": "x"}).status_code == 403
+    assert not PeerReviewOverride.objects.exists()
+
+
+def test_reviewers_cannot_refresh(reviewer_client, fake_crossref):
+    reference = services.save_reference(Reference(doi=FEDER, title="R", work_type="report"))
+    reviewer_client.post(CHANGELIST, {"action": "refresh_selected", "_selected_action": [reference.pk]})
+    assert fake_crossref.requests == []
+
+
+def test_anonymous_users_are_sent_to_login(client):
+    response = client.get(ADD_MANY)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_bibtex_organisation_author_stays_whole(editor_client):
+    export = ("@book{who, author = {{World Health Organization}}, title = {Depression and other common mental "
+              "disorders}, year = {2017}, url = {https://apps.who.int/iris/handle/10665/254610}}")
+    editor_client.post(IMPORT, {"file": SimpleUploadedFile("who.bib", export.encode())})
+    reference = Reference.objects.get()
+    assert reference.authors == [{"literal": "World Health Organization"}]
+    assert reference.doi is None and reference.work_type == "book"
+    assert reference.peer_review_status == PeerReviewStatus.UNKNOWN
+
+
+def test_a_hand_entered_reference_can_be_corrected_in_full(editor_client):
+    reference = services.save_reference(Reference(url="https://example.org/report", title="Report",
+                                                  authors=[{"family": "Doe", "given": "J."}]))
+    url = reverse("admin:references_reference_change", args=[reference.pk])
+    form = editor_client.get(url).context["adminform"].form
+    assert form["authors_text"].value() == "Doe, J."
+    response = editor_client.post(url, add_form(
+        url="https://example.org/report", title="Report", authors_text="Doe, Jane\nNational Institute of Mental Health",
+        year="2024", work_type="report",
+    ) | {"display_title": "", "display_container_title": "", "display_volume": "", "display_issue": "",
+         "display_pages": "", "display_publisher": ""})
+    assert response.status_code == 302
+    reference.refresh_from_db()
+    assert reference.authors == [{"family": "Doe", "given": "Jane"}, {"literal": "National Institute of Mental Health"}]
+    assert reference.year == 2024
