@@ -22,7 +22,10 @@ def _url(path):
 
 def _reviewers(article):
     """Active users who may review, minus the article's authors (they cannot review their own work)."""
-    users = get_user_model().objects.with_perm("articles.review_article", is_active=True, include_superusers=True)
+    users = get_user_model().objects.with_perm(
+        "articles.review_article", is_active=True, include_superusers=True,
+        backend="django.contrib.auth.backends.ModelBackend",
+    )
     return users.exclude(email="").exclude(pk__in=article.authors.values("pk"))
 
 
