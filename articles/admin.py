@@ -188,11 +188,31 @@ class ArticleAdmin(ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
             messages.info(request, f"Added {added} claim(s) from pasted text.")
 
 
+class CitedReferencesWidget(AutocompleteSelectMultiple):
+    """The references autocomplete, rendering a claim's chosen references from its prefetched citations.
+
+    The stock widget runs one query per claim row to label the chosen options;
+    a section of fifty claims would cost fifty queries.
+    """
+
+    chosen = None  # {reference id: Reference}, set per form
+
+    def optgroups(self, name, value, attr=None):
+        selected = [str(v) for v in value if str(v) not in self.choices.field.empty_values]
+        if self.chosen is None or not all(int(v) in self.chosen for v in selected if v.isdigit()):
+            return super().optgroups(name, value, attr)
+        options = [
+            self.create_option(name, pk, self.choices.field.label_from_instance(self.chosen[int(pk)]), True, index)
+            for index, pk in enumerate(selected)
+        ]
+        return [(None, options, 0)]
+
+
 class ClaimForm(forms.ModelForm):
     sources = forms.ModelMultipleChoiceField(
         queryset=Reference.objects.all(),
         required=False,
-        widget=AutocompleteSelectMultiple(Claim._meta.get_field("references"), admin.site),
+        widget=CitedReferencesWidget(Claim._meta.get_field("references"), admin.site),
         help_text="Search by title, DOI or journal. Order matters: the first source is cited first.",
     )
 
@@ -205,7 +225,9 @@ class ClaimForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         _leave_new_position_empty(self)
         if self.instance.pk:
-            self.initial["sources"] = [c.reference_id for c in self.instance.citations.all()]
+            citations = self.instance.citations.all()
+            self.initial["sources"] = [c.reference_id for c in citations]
+            self.fields["sources"].widget.chosen = {c.reference_id: c.reference for c in citations}
 
     def clean_text(self):
         text = " ".join(self.cleaned_data["text"].split())
@@ -237,7 +259,7 @@ class ClaimInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(
-            Prefetch("citations", queryset=Citation.objects.order_by("position", "id"))
+            Prefetch("citations", queryset=Citation.objects.select_related("reference").order_by("position", "id"))
         )
 
     @admin.display(description="Locators")

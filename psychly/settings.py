@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "axes",
+    # Security logging (psychly/auth_logging.py): sign-ins, failures, refusals.
+    "psychly.apps.PsychlyConfig",
     "references",
     "articles",
 ]
@@ -200,6 +202,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_BEHIND_REVERSE_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 
 LOGIN_URL = "admin:login"
+# Refused CSRF checks are logged on "psychly.auth" like every other refusal.
+CSRF_FAILURE_VIEW = "psychly.auth_logging.csrf_failure"
 
 # Crossref: the endpoint can be a mirror, a caching proxy or a local recorded
 # server; the contact address puts requests in Crossref's polite pool.

@@ -212,3 +212,46 @@ def test_editing_a_claim_on_the_section_page_voids_an_approval(client, editor):
     assert response.status_code == 302
     article.refresh_from_db()
     assert article.status == "draft"
+
+
+def _article_with_claims(title, claims_per_section, references):
+    article = Article.objects.create(title=title, slug=title.lower().replace(" ", "-"), summary="s", byline="b")
+    section = Section.objects.create(article=article, heading="Only section", position=0)
+    for position in range(claims_per_section):
+        claim = Claim.objects.create(section=section, text=f"Claim {position}.", position=position)
+        for index, reference in enumerate(references):
+            Citation.objects.create(claim=claim, reference=reference, position=index)
+    return article, section
+
+
+# Session, user, the section, the user's and the groups' permissions, the
+# claims, their citations joined to references, and the article for its link:
+# nothing per claim.
+SECTION_PAGE_QUERIES = 8
+# Session, user, two permission lists, the topic and author filters, the
+# filtered and total counts, the page of articles with their unsupported-claim
+# counts, and the topics and authors of that page.
+ARTICLE_LIST_QUERIES = 11
+
+
+@pytest.mark.parametrize("claims", [3, 30])
+def test_section_page_queries_do_not_grow_with_claims(client, editor, references, claims,
+                                                      django_assert_num_queries):
+    _article, section = _article_with_claims(f"Size {claims}", claims, references)
+    url = reverse("admin:articles_section_change", args=[section.pk])
+    client.get(url)  # warm the content-type and permission caches
+    with django_assert_num_queries(SECTION_PAGE_QUERIES):
+        response = client.get(url)
+    assert response.content.decode().count("NMDA receptors and beyond") >= claims
+
+
+@pytest.mark.parametrize("articles", [3, 30])
+def test_article_list_queries_do_not_grow_with_articles(client, editor, references, articles,
+                                                        django_assert_num_queries):
+    for number in range(articles):
+        _article_with_claims(f"Article {number}", 2, references[:1])
+    url = reverse("admin:articles_article_changelist")
+    client.get(url)
+    with django_assert_num_queries(ARTICLE_LIST_QUERIES):
+        response = client.get(url)
+    assert len(response.context["cl"].result_list) == articles

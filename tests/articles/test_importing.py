@@ -8,9 +8,7 @@ from django.contrib.auth.models import User
 
 from articles.importing import ImportFailed, import_article
 from articles.models import Article, Citation, Claim, Section, Status, Topic
-from references import crossref
 from references.models import MetadataSource, PeerReviewStatus, Reference
-from tests.fake_crossref import FakeCrossref
 
 pytestmark = pytest.mark.django_db
 
@@ -63,19 +61,6 @@ def counts():
 
 
 NOTHING = {"Article": 0, "Section": 0, "Claim": 0, "Citation": 0, "Reference": 0}
-
-
-@pytest.fixture
-def fake_crossref(settings):
-    with FakeCrossref() as server:
-        settings.CROSSREF_API_URL = server.url
-        settings.CROSSREF_TIMEOUT = 5
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def no_backoff_wait(monkeypatch):
-    monkeypatch.setattr(crossref, "sleep", lambda seconds: None)
 
 
 def test_the_kept_copy_of_the_seed_matches_the_shared_one():

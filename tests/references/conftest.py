@@ -1,26 +1,6 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from references import crossref
-from tests.fake_crossref import FakeCrossref
-
-
-@pytest.fixture
-def fake_crossref(settings):
-    """A running fake Crossref that settings.CROSSREF_API_URL points at."""
-    with FakeCrossref() as server:
-        settings.CROSSREF_API_URL = server.url
-        settings.CROSSREF_TIMEOUT = 5
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def no_backoff_wait(monkeypatch):
-    """Retries happen, but their waits are recorded instead of slept."""
-    waits = []
-    monkeypatch.setattr(crossref, "sleep", waits.append)
-    return waits
-
 
 @pytest.fixture
 def editor(db):
@@ -33,8 +13,3 @@ def editor(db):
 def editor_client(client, editor):
     client.force_login(editor)
     return client
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

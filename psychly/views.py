@@ -1,0 +1,60 @@
+"""Site-wide views that belong to no app: the health check and the benchmark's baseline."""
+
+import logging
+import uuid
+
+from django.core.cache import cache
+from django.db import connections
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+logger = logging.getLogger("psychly.health")
+
+
+def _database_answers(alias):
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+def _cache_answers():
+    # A unique key per check, so two servers probing one Redis never read each other's value.
+    key = f"psychly:healthz:{uuid.uuid4().hex}"
+    cache.set(key, "ok", timeout=10)
+    try:
+        return cache.get(key) == "ok"
+    finally:
+        cache.delete(key)
+
+
+def _probe(check):
+    """'ok', or the kind of failure (the exception's class name: enough to act on, no connection details)."""
+    try:
+        return "ok" if check() else "wrong answer"
+    except Exception as error:  # noqa: BLE001 - any failure is an unhealthy dependency, reported by name
+        logger.warning("Health check failed: %s", error, exc_info=True)
+        return f"failed: {type(error).__name__}"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming what failed."""
+    checks = {}
+    for alias in connections:
+        checks["database" if alias == "default" else f"database:{alias}"] = _probe(
+            lambda alias=alias: _database_answers(alias)
+        )
+    checks["cache"] = _probe(_cache_answers)
+    failed = sorted(name for name, result in checks.items() if result != "ok")
+    body = {"status": "unavailable" if failed else "ok", "checks": checks}
+    if failed:
+        body["failed"] = failed
+    return JsonResponse(body, status=503 if failed else 200)
+
+
+@require_GET
+def bare(request):
+    """The benchmark's baseline: the same project and middleware, no database, no template."""
+    return HttpResponse(b"ok\n", content_type="text/plain")
