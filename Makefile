@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test env migrate demo clean
+.PHONY: run test install install-test env migrate demo clean serve bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -40,7 +40,26 @@ run: demo
 	@echo "Serving Psychly Editorial at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# Production mode on this machine: gunicorn (psychly/gunicorn.conf.py), DEBUG off, WhiteNoise serving
+# hashed, compressed static files. It speaks plain HTTP on 127.0.0.1 only, so this command alone turns the
+# HTTPS redirect and Secure-only cookies off; the settings' defaults keep them on everywhere else.
+# SECRET_KEY, DATABASE_URL, REDIS_URL, CONN_MAX_AGE and the rest come from the environment or .env.
+serve: migrate
+	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving Psychly (production mode) at http://127.0.0.1:$(PORT)/ -- health: http://127.0.0.1:$(PORT)/healthz"
+	DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 CONN_MAX_AGE=$${CONN_MAX_AGE:-60} \
+		GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn -c psychly/gunicorn.conf.py psychly.wsgi
+
+# The benchmark (bench/README.md): SQLite and PostgreSQL, or only the database DATABASE_URL names.
+# Installs wrk from Debian's packages when it is missing. Writes bench/results/latest.md.
+bench: install
+	@command -v wrk >/dev/null || { echo "Installing wrk"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+# The browser journeys (tests/e2e) drive /usr/bin/chromium; without it they are skipped, and said so.
 test: install-test
+	@[ -x "$${PSYCHLY_CHROMIUM:-/usr/bin/chromium}" ] || echo "NOTE: no Chromium at $${PSYCHLY_CHROMIUM:-/usr/bin/chromium}: the browser journeys in tests/e2e will be SKIPPED (apt-get install chromium; .ci/run does)."
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

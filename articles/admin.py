@@ -41,6 +41,9 @@ def _next_position(queryset):
 
 def _leave_new_position_empty(form):
     # An empty position means "last"; the model's default of 0 would put new rows first.
+    if "position" not in form.fields:
+        # A read-only form (a reviewer viewing the section) has no position field to relax.
+        return
     form.fields["position"].required = False
     if form.instance._state.adding:
         form.fields["position"].initial = None
@@ -83,7 +86,8 @@ class SectionForm(PasteMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self._article = article
         _leave_new_position_empty(self)
-        self.fields["position"].help_text = "Order in the article; left empty, the section goes last."
+        if "position" in self.fields:
+            self.fields["position"].help_text = "Order in the article; left empty, the section goes last."
 
     def article_for_paste(self):
         if self.instance.pk:

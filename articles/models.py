@@ -199,6 +199,19 @@ class ArticleRevision(models.Model):
     fingerprint = models.CharField(max_length=64)
     # Sections, claims, citations and each reference as rendered at publication.
     snapshot = models.JSONField()
+    # Filled from the snapshot when the revision is frozen (articles.rendering.frozen_fields):
+    # what full-text search reads, and the whole article rendered once instead of on every request
+    # (with placeholders for what is decided per request: review credits and notices on sources).
+    summary = models.TextField(blank=True, default="")
+    body_text = models.TextField(blank=True, default="")
+    body_html = models.TextField(blank=True, default="")
+    # Also frozen, so the page needs no query for them: every version so far
+    # ({number, published_at, reviewer}) and the topics ({name, slug}) at publication.
+    history = models.JSONField(default=list, blank=True)
+    topics = models.JSONField(default=list, blank=True)
+    # What a page request needs besides body_html (sources' ids and statuses at publication, JSON-LD parts),
+    # so the public page never loads the whole snapshot.
+    page = models.JSONField(default=dict, blank=True)
     # The references the snapshot cites, so a retraction can find the live pages it affects.
     references = models.ManyToManyField(Reference, blank=True, related_name="+")
     approved_by = models.ForeignKey(

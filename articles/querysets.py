@@ -25,3 +25,47 @@ class ArticleQuerySet(models.QuerySet):
 
     def search(self, text):
         return self.filter(Q(title__icontains=text) | Q(summary__icontains=text))
+
+    def for_listing(self):
+        """Published articles with what a list shows (the revision's title and summary), newest first.
+
+        The revision's snapshot and body are deferred: a list of a hundred long
+        articles loads a hundred short rows, in one query.
+        """
+        return (
+            self.published()
+            .select_related("published_revision")
+            .defer(
+                "published_revision__snapshot", "published_revision__body_html", "published_revision__body_text",
+                "published_revision__page", "published_revision__history",
+            )
+            .order_by("-published_revision__published_at", "-pk")
+        )
+
+    def for_page(self):
+        """Published articles with what the article page reads, in one query.
+
+        That is the article's review dates, the live revision's frozen HTML and
+        page data (never the snapshot), the approver's public credit, and whether
+        any cited source now carries a notice (``cited_source_has_notice``), so
+        the common page, whose sources have none, needs no second query.
+        """
+        from articles.models import ArticleRevision
+
+        cited = ArticleRevision.references.through.objects.filter(
+            articlerevision=OuterRef("published_revision")
+        ).exclude(reference__retraction_status="none")
+        return (
+            self.published()
+            .select_related("published_revision", "approved_by__reviewer_profile")
+            .only(
+                "slug", "published_at", "approved_fingerprint", "last_reviewed_at", "next_review_due",
+                "review_interval_months", "approved_by", "published_revision",
+                "published_revision__title", "published_revision__summary", "published_revision__fingerprint",
+                "published_revision__published_at", "published_revision__body_html", "published_revision__page",
+                "published_revision__topics", "published_revision__history",
+                "approved_by__first_name", "approved_by__last_name", "approved_by__username",
+                "approved_by__reviewer_profile__display_name", "approved_by__reviewer_profile__credentials",
+            )
+            .annotate(cited_source_has_notice=Exists(cited))
+        )

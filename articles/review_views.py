@@ -75,10 +75,28 @@ def review_queue(*, now=None):
     )
 
 
+class QueuePaginator(Paginator):
+    """Pages the queue by id first, so the per-article counts are computed for one page, never the whole queue.
+
+    Slicing the annotated queryset would make the database compute every counting
+    subquery for each row skipped by OFFSET: the last page of 10,000 articles took
+    seconds on PostgreSQL. The page is one query all the same: its ids are a subquery.
+    """
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self.object_list.values("pk")[bottom:top]
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
+
+
 @require_GET
 @reviewer_required
 def queue(request):
-    page = Paginator(review_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = QueuePaginator(review_queue(), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "review/queue.html", {"page": page, "now": timezone.now()})
 
 

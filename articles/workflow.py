@@ -29,7 +29,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from articles import gate, notifications
+from articles import gate, notifications, rendering
+from articles.cache import invalidate_article_on_commit
 from articles.models import Article, ArticleRevision, AuditEntry, Claim, Status, WorkflowAction
 from references.citations import render_html, render_text
 
@@ -289,6 +290,9 @@ def approve(article, *, by, fingerprint=None):
         "needs_rereview", "urgent", "rereview_reason",
     ])
     _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
+    if to_status == S.PUBLISHED:
+        # A re-review of the live words changes the page's review dates.
+        invalidate_article_on_commit(locked.slug)
     _notify("approved", locked.pk)
     return locked
 
@@ -319,6 +323,7 @@ def publish(article, *, by):
     _record(locked, WorkflowAction.PUBLISH, by=by, from_status=from_status, fingerprint=report.fingerprint, at=now,
             comment=f"Revision {revision.number}.")
     _notify("published", locked.pk)
+    invalidate_article_on_commit(locked.slug)
     return locked
 
 
@@ -354,6 +359,7 @@ def unpublish(article, *, by, reason=""):
     locked.needs_rereview = locked.urgent = False
     _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
     _record(locked, WorkflowAction.UNPUBLISH, by=by, from_status=from_status, comment=(reason or "").strip())
+    invalidate_article_on_commit(locked.slug)
     _notify("unpublished", locked.pk, reason=(reason or "").strip())
     return locked
 
@@ -382,6 +388,8 @@ def archive(article, *, by):
     locked.needs_rereview = locked.urgent = False
     _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
     _record(locked, WorkflowAction.ARCHIVE, by=by, from_status=from_status)
+    if from_status == S.PUBLISHED:
+        invalidate_article_on_commit(locked.slug)
     return locked
 
 
@@ -415,6 +423,8 @@ def flag_for_rereview(article, *, reason, urgent=False):
     _save(article, locked, ["needs_rereview", "urgent", "rereview_reason", "review_requested_at"])
     _record(locked, WorkflowAction.FLAG_REREVIEW, by=None, from_status=locked.status, comment=reason, at=now)
     _notify("flagged", locked.pk, reason=reason, urgent=urgent)
+    # Called when a cited source changes: the page's notice on that source must show.
+    invalidate_article_on_commit(locked.slug)
     return True
 
 
@@ -457,10 +467,11 @@ def _freeze(report, *, by, at):
     article = report.content.article
     references = report.content.references
     number = (ArticleRevision.objects.filter(article=article).aggregate(n=Max("number"))["n"] or 0) + 1
+    frozen = snapshot(report, references=references, published_at=at)
     revision = ArticleRevision.objects.create(
-        article=article, number=number, title=article.title, fingerprint=report.fingerprint,
-        snapshot=snapshot(report, references=references, published_at=at),
+        article=article, number=number, title=article.title, fingerprint=report.fingerprint, snapshot=frozen,
         approved_by=article.approved_by, published_by=by, published_at=at,
+        **rendering.frozen_fields(frozen, article=article, number=number),
     )
     revision.references.set(references)
     return revision

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "django.contrib.postgres",
     "axes",
     # Security logging (psychly/auth_logging.py): sign-ins, failures, refusals.
@@ -105,6 +106,16 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+# A PostgreSQL read replica, off unless DATABASE_REPLICA_URL is set: anonymous
+# reads go there, writes, transactions and signed-in requests to the primary
+# (psychly/db_router.py). In tests the replica mirrors the default database.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["psychly.db_router.PrimaryReplicaRouter"]
+    MIDDLEWARE.insert(0, "psychly.db_router.PinSignedInToPrimaryMiddleware")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -160,6 +171,8 @@ STORAGES = {
 # X-Forwarded-Proto header; SECURE_SSL_REDIRECT=0 and SECURE_COOKIES=0 exist
 # only for plain-HTTP serving on 127.0.0.1 (benchmarks, local checks).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Load balancers probe app servers over plain HTTP; a redirect would read as "down".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
@@ -202,6 +215,10 @@ AXES_RESET_ON_SUCCESS = True
 AXES_BEHIND_REVERSE_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 
 LOGIN_URL = "admin:login"
+
+# Mounts the bare view bench/run.py measures against (/bench/bare); off in production.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
+
 # Refused CSRF checks are logged on "psychly.auth" like every other refusal.
 CSRF_FAILURE_VIEW = "psychly.auth_logging.csrf_failure"
 

@@ -1,5 +1,13 @@
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+
+from articles import views
+from articles.cache import cached_public_page, lists_scope
+from articles.feeds import LatestArticlesFeed
+from articles.sitemaps import SITEMAPS
+from psychly import views as site_views
 
 admin.site.site_header = "Psychly Editorial"
 admin.site.site_title = "Psychly Editorial"
@@ -9,7 +17,15 @@ admin.site.index_title = "Editorial desk"
 handler403 = "psychly.auth_logging.permission_denied"
 
 urlpatterns = [
+    path("healthz", site_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("review/", include("articles.review_urls")),
+    path("feed/", cached_public_page(lists_scope)(LatestArticlesFeed()), name="feed"),
+    path("sitemap.xml", cached_public_page(lists_scope)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("robots.txt", views.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]
+
+# The benchmark's baseline (bench/run.py), served only when BENCH_BARE_VIEW=1.
+if settings.BENCH_BARE_VIEW:
+    urlpatterns.insert(0, path("bench/bare", site_views.bare, name="bench-bare"))

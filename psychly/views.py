@@ -3,7 +3,8 @@
 import logging
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.dummy import DummyCache
 from django.db import connections
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -19,6 +20,8 @@ def _database_answers(alias):
 
 
 def _cache_answers():
+    if isinstance(caches["default"], DummyCache):
+        return "disabled"  # configured to cache nothing (CACHE_URL=dummycache://): nothing to fail
     # A unique key per check, so two servers probing one Redis never read each other's value.
     key = f"psychly:healthz:{uuid.uuid4().hex}"
     cache.set(key, "ok", timeout=10)
@@ -31,7 +34,8 @@ def _cache_answers():
 def _probe(check):
     """'ok', or the kind of failure (the exception's class name: enough to act on, no connection details)."""
     try:
-        return "ok" if check() else "wrong answer"
+        answer = check()
+        return answer if isinstance(answer, str) else "ok" if answer else "wrong answer"
     except Exception as error:  # noqa: BLE001 - any failure is an unhealthy dependency, reported by name
         logger.warning("Health check failed: %s", error, exc_info=True)
         return f"failed: {type(error).__name__}"
@@ -47,7 +51,7 @@ def healthz(request):
             lambda alias=alias: _database_answers(alias)
         )
     checks["cache"] = _probe(_cache_answers)
-    failed = sorted(name for name, result in checks.items() if result != "ok")
+    failed = sorted(name for name, result in checks.items() if result not in ("ok", "disabled"))
     body = {"status": "unavailable" if failed else "ok", "checks": checks}
     if failed:
         body["failed"] = failed

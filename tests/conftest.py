@@ -26,3 +26,13 @@ def no_backoff_wait(monkeypatch):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def empty_page_cache():
+    """Each test starts with no cached public pages (the local-memory cache outlives a test's database)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
