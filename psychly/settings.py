@@ -229,6 +229,9 @@ CROSSREF_MAILTO = env.str("CROSSREF_MAILTO", default="")
 CROSSREF_TIMEOUT = env.float("CROSSREF_TIMEOUT", default=10.0)
 CROSSREF_MAX_RETRIES = env.int("CROSSREF_MAX_RETRIES", default=3)
 
+# How long a public page may stay in the cache; publishing makes it stale at once anyway.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+
 SITE_NAME = env.str("SITE_NAME", default="Psychly")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -108,3 +108,12 @@ def make_supported_article(title=None, *, author=None, references=None, **fields
         ],
     }
     return make_article(title, sections=sections, authors=[author], **fields)
+
+
+def assert_refused_by_database(create):
+    """Run ``create`` and expect the database to refuse it, leaving the test's transaction usable."""
+    import pytest
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        create()

@@ -1,11 +1,12 @@
 """Invariants the database holds for articles, whatever code writes the rows."""
 
 import pytest
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from articles.models import Article, Citation, Claim, Section, Status
 from references.models import Reference
+
+from tests.factories import assert_refused_by_database
 
 pytestmark = pytest.mark.django_db
 
@@ -16,41 +17,36 @@ def make_claim(text="Ketamine blocks NMDA receptors."):
     return Claim.objects.create(section=section, text=text, position=0)
 
 
-def refused(create):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        create()
-
-
 def test_slug_is_unique():
     Article.objects.create(title="One", slug="same")
-    refused(lambda: Article.objects.create(title="Two", slug="same"))
+    assert_refused_by_database(lambda: Article.objects.create(title="Two", slug="same"))
 
 
 def test_title_and_slug_cannot_be_empty():
-    refused(lambda: Article.objects.create(title="", slug="x"))
-    refused(lambda: Article.objects.create(title="x", slug=""))
+    assert_refused_by_database(lambda: Article.objects.create(title="", slug="x"))
+    assert_refused_by_database(lambda: Article.objects.create(title="x", slug=""))
 
 
 def test_status_must_be_a_known_state():
-    refused(lambda: Article.objects.create(title="x", slug="x", status="live"))
+    assert_refused_by_database(lambda: Article.objects.create(title="x", slug="x", status="live"))
 
 
 def test_published_article_has_a_publication_date():
-    refused(lambda: Article.objects.create(title="x", slug="x", status=Status.PUBLISHED))
+    assert_refused_by_database(lambda: Article.objects.create(title="x", slug="x", status=Status.PUBLISHED))
     Article.objects.create(title="y", slug="y", status=Status.PUBLISHED, published_at=timezone.now())
 
 
 def test_claim_and_heading_cannot_be_empty():
     claim = make_claim()
-    refused(lambda: Claim.objects.create(section=claim.section, text=""))
-    refused(lambda: Section.objects.create(article=claim.section.article, heading=""))
+    assert_refused_by_database(lambda: Claim.objects.create(section=claim.section, text=""))
+    assert_refused_by_database(lambda: Section.objects.create(article=claim.section.article, heading=""))
 
 
 def test_a_claim_cites_a_reference_once():
     claim = make_claim()
     reference = Reference.objects.create(doi="10.1523/jneurosci.1547-16.2016", title="Ketamine")
     Citation.objects.create(claim=claim, reference=reference, locator="p. 11160")
-    refused(lambda: Citation.objects.create(claim=claim, reference=reference))
+    assert_refused_by_database(lambda: Citation.objects.create(claim=claim, reference=reference))
 
 
 def test_a_cited_reference_cannot_be_deleted():

@@ -1,30 +1,26 @@
 """Invariants the database holds for references."""
 
 import pytest
-from django.db import IntegrityError, transaction
 
 from references.models import PeerReviewStatus, Reference, RetractionStatus
+
+from tests.factories import assert_refused_by_database
 
 pytestmark = pytest.mark.django_db
 
 
-def refused(create):
-    with pytest.raises(IntegrityError), transaction.atomic():
-        create()
-
-
-def test_the_same_doi_in_another_case_is_refused():
+def test_the_same_doi_in_another_case_is_assert_refused_by_database():
     Reference.objects.create(doi="10.1176/appi.ajp.2020.20050596", title="RCT")
-    refused(lambda: Reference.objects.create(doi="10.1176/APPI.AJP.2020.20050596", title="RCT again"))
+    assert_refused_by_database(lambda: Reference.objects.create(doi="10.1176/APPI.AJP.2020.20050596", title="RCT again"))
 
 
 def test_doi_is_stored_lower_cased():
-    refused(lambda: Reference.objects.create(doi="10.1007/S43440-020-00097-Z", title="Upper"))
+    assert_refused_by_database(lambda: Reference.objects.create(doi="10.1007/S43440-020-00097-Z", title="Upper"))
 
 
 def test_a_reference_needs_a_doi_or_a_url():
-    refused(lambda: Reference.objects.create(title="Nothing to find it by"))
-    refused(lambda: Reference.objects.create(doi="", title="Empty DOI"))
+    assert_refused_by_database(lambda: Reference.objects.create(title="Nothing to find it by"))
+    assert_refused_by_database(lambda: Reference.objects.create(doi="", title="Empty DOI"))
     Reference.objects.create(url="https://www.who.int/news-room/fact-sheets/detail/depression", title="WHO")
 
 
@@ -35,7 +31,7 @@ def test_references_without_doi_do_not_collide():
 
 
 def test_an_override_needs_a_reason():
-    refused(lambda: Reference.objects.create(
+    assert_refused_by_database(lambda: Reference.objects.create(
         doi="10.1000/x", peer_review_override=PeerReviewStatus.PEER_REVIEWED, peer_review_override_reason=""
     ))
 
