@@ -1,12 +1,14 @@
 """Whole-page caching of public pages for anonymous readers, and its invalidation.
 
 Pages are stored in Django's default cache (local memory, or Redis when
-REDIS_URL is set) under keys that carry a *generation* token per scope: every
-list page (home, topics, search, feed, sitemap) shares the "lists" scope, each
-article page has its own "article:<slug>" scope. Invalidating a scope writes a
-fresh random token, so every key built from the old one is never read again
-(and ages out); no key has to be found and deleted. A token that has been
-evicted is replaced by a new one, which is equally safe.
+REDIS_URL is set), each with the *generation* token of every scope it belongs
+to: every list page (home, topics, search, feed, sitemap) shares the "lists"
+scope, each article page has its own "article:<slug>" scope. Invalidating a
+scope writes a fresh random token, so every page stored with the old one is
+never served again (it is replaced or ages out); no key has to be found and
+deleted. A token that has been evicted is replaced by a new one, which is
+equally safe. PageCacheMiddleware reads a page and its scopes' tokens in one
+round trip.
 
 Only plain anonymous GETs are cached: a request carrying a session or messages
 cookie (a signed-in editor with banners, a pending message) always gets a fresh
@@ -22,11 +24,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 
 LISTS = "lists"
 KEY_PREFIX = "psychly:page"
-# Kept from the response a cached page is rebuilt from.
-KEPT_HEADERS = ("Content-Type", "Content-Language", "Last-Modified")
 
 
 def page_cache_seconds():
@@ -92,44 +93,91 @@ def _is_cacheable_response(response):
     )
 
 
-def page_key(request, scopes):
+def _path_key(request):
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"{KEY_PREFIX}:{':'.join(generations(scopes))}:{path}"
+    return f"{KEY_PREFIX}:{path}"
+
+
+def serve_cached(request, scopes, respond):
+    """The stored page for ``request`` if it is current in every scope; else ``respond()``, stored for next time.
+
+    One cache round trip on a hit: the page and the current tokens of its scopes
+    are read together, and the page is current only if it was stored under
+    exactly those tokens. The tokens are read before the page is rendered, so a
+    page rendered from rows that an invalidation made stale meanwhile is stored
+    under tokens that are already old, and never served.
+    """
+    key = _path_key(request)
+    generation_keys = [_generation_key(scope) for scope in scopes]
+    found = cache.get_many([key, *generation_keys])
+    tokens = [found.get(k) for k in generation_keys]
+    stored = found.get(key)
+    if stored is not None and None not in tokens and stored[0] == tokens:
+        return HttpResponse(stored[1], headers=stored[2])
+    missing = {k: uuid.uuid4().hex for k, token in zip(generation_keys, tokens) if token is None}
+    if missing:
+        cache.set_many(missing, timeout=None)
+        tokens = [token or missing[k] for k, token in zip(generation_keys, tokens)]
+    response = respond()
+    if request.method == "GET":
+
+        def store(rendered):
+            if _is_cacheable_response(rendered):
+                # Every header, including those the inner middleware added (CSP, X-Frame-Options).
+                cache.set(key, (tokens, rendered.content, dict(rendered.items())), page_cache_seconds())
+
+        if getattr(response, "is_rendered", True):
+            store(response)
+        else:
+            response.add_post_render_callback(store)
+    return response
 
 
 def cached_public_page(scopes):
-    """Decorate a public view; ``scopes(request, **kwargs)`` names the scopes that invalidate its pages."""
+    """Mark a public view as cached; ``scopes(request, **kwargs)`` names the scopes that invalidate its pages.
+
+    PageCacheMiddleware serves and stores these pages before the rest of the
+    middleware runs; called any other way, the view caches its own pages.
+    """
 
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if not is_cacheable_request(request):
+            if getattr(request, "page_cache_checked", False) or not is_cacheable_request(request):
                 return view(request, *args, **kwargs)
-            key = page_key(request, scopes(request, **kwargs))
-            stored = cache.get(key)
-            if stored is not None:
-                content, headers = stored
-                response = HttpResponse(content)
-                for name, value in headers.items():
-                    response[name] = value
-                return response
-            response = view(request, *args, **kwargs)
-            if request.method == "GET":
+            return serve_cached(request, scopes(request, **kwargs), lambda: view(request, *args, **kwargs))
 
-                def store(rendered):
-                    if _is_cacheable_response(rendered):
-                        headers = {name: rendered[name] for name in KEPT_HEADERS if rendered.has_header(name)}
-                        cache.set(key, (rendered.content, headers), page_cache_seconds())
-
-                if getattr(response, "is_rendered", True):
-                    store(response)
-                else:
-                    response.add_post_render_callback(store)
-            return response
-
+        wrapper.page_cache_scopes = scopes
         return wrapper
 
     return decorator
+
+
+class PageCacheMiddleware:
+    """Serve cached public pages near the top of the middleware stack (after SecurityMiddleware and WhiteNoise).
+
+    A hit skips sessions, CSRF, authentication and URL dispatch: the stored
+    response already carries every header the inner middleware gave it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_cacheable_request(request):
+            return self.get_response(request)
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return self.get_response(request)
+        scopes = getattr(match.func, "page_cache_scopes", None)
+        if scopes is None:
+            return self.get_response(request)
+        # As CommonMiddleware would: a request for a host not in ALLOWED_HOSTS is refused, not served.
+        request.get_host()
+        request.page_cache_checked = True
+        return serve_cached(request, scopes(request, *match.args, **match.kwargs),
+                            lambda: self.get_response(request))
 
 
 def lists_scope(request, **kwargs):

@@ -1,6 +1,7 @@
 """Articles as editors write them: sections of claims, each claim citing references."""
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 
@@ -214,6 +215,9 @@ class ArticleRevision(models.Model):
     page = models.JSONField(default=dict, blank=True)
     # The references the snapshot cites, so a retraction can find the live pages it affects.
     references = models.ManyToManyField(Reference, blank=True, related_name="+")
+    # Title (weight A), summary (B) and body text (C) as a tsvector, filled when the revision is frozen,
+    # on PostgreSQL only (a GIN index serves search); elsewhere search reads the text columns.
+    search_vector = SearchVectorField(null=True, editable=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -289,3 +293,27 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+
+class ArticlePage(models.Model):
+    """The live article page as anonymous readers see it, rendered whenever what it shows changes.
+
+    Serving it is one narrow query and no template (articles.pages keeps it
+    current). Notices on cited sources are the one part filled per request,
+    into the placeholders the page keeps, because a source's status can change
+    at any time; most pages have none and cost nothing for it.
+    """
+
+    article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="public_page")
+    # The page's UTF-8, zlib-compressed: a tenth of the bytes to read and send from the database,
+    # and decompressing costs less than that saves (articles.pages.page_html reads it).
+    html = models.BinaryField()
+    # JSON text, decoded only when a cited source carries a notice: [{id, number, retraction_status}]
+    # of each source as published, which is what articles.views.live_notices compares with.
+    sources = models.TextField(default="[]")
+    # The SITE_URL and SITE_NAME it was rendered with: under other settings it is rendered per request.
+    site = models.CharField(max_length=500, default="")
+    rendered_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Page of {self.article_id}"

@@ -37,7 +37,7 @@ class ArticleQuerySet(models.QuerySet):
             .select_related("published_revision")
             .defer(
                 "published_revision__snapshot", "published_revision__body_html", "published_revision__body_text",
-                "published_revision__page", "published_revision__history",
+                "published_revision__page", "published_revision__history", "published_revision__search_vector",
             )
             .order_by("-published_revision__published_at", "-pk")
         )
@@ -50,11 +50,6 @@ class ArticleQuerySet(models.QuerySet):
         any cited source now carries a notice (``cited_source_has_notice``), so
         the common page, whose sources have none, needs no second query.
         """
-        from articles.models import ArticleRevision
-
-        cited = ArticleRevision.references.through.objects.filter(
-            articlerevision=OuterRef("published_revision")
-        ).exclude(reference__retraction_status="none")
         return (
             self.published()
             .select_related("published_revision", "approved_by__reviewer_profile")
@@ -67,5 +62,15 @@ class ArticleQuerySet(models.QuerySet):
                 "approved_by__first_name", "approved_by__last_name", "approved_by__username",
                 "approved_by__reviewer_profile__display_name", "approved_by__reviewer_profile__credentials",
             )
-            .annotate(cited_source_has_notice=Exists(cited))
+            .annotate(cited_source_has_notice=cited_source_has_notice())
         )
+
+
+def cited_source_has_notice():
+    """Whether a source the article's live revision cites now carries a notice (an Exists for annotate())."""
+    from articles.models import ArticleRevision
+
+    cited = ArticleRevision.references.through.objects.filter(
+        articlerevision=OuterRef("published_revision")
+    ).exclude(reference__retraction_status="none")
+    return Exists(cited)

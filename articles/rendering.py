@@ -51,6 +51,8 @@ def render_body(snapshot):
 CREDITS = "<!--psychly:credits-->"
 SOURCES_NOTICE = "<!--psychly:sources-notice-->"
 HISTORY_NOTES = "<!--psychly:history-notes-->"
+# In a stored page (articles.pages), where the stylesheet's URL goes: it changes with each deployment.
+STYLESHEET = "<!--psychly:stylesheet-->"
 
 
 def notice_marker(number):

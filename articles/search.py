@@ -1,12 +1,13 @@
 """Search over what readers can see: the published revision's title, summary and body.
 
 On PostgreSQL this is full-text search ranked by SearchRank, the title weighing
-most; elsewhere (SQLite in development and tests) every word must appear
+most, over the tsvector stored on each revision when it is frozen (GIN-indexed);
+elsewhere (SQLite in development and tests) every word must appear
 somewhere, newest first.
 """
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q
 
 from articles.models import Article
 
@@ -30,18 +31,32 @@ def search_articles(text):
     return _simple_search(articles, text)
 
 
-def _postgres_search(articles, text):
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+def revision_vector():
+    """The weighted tsvector of a revision's title, summary and body (PostgreSQL)."""
+    from django.contrib.postgres.search import SearchVector
 
-    vector = (
-        SearchVector("published_revision__title", weight="A", config=CONFIG)
-        + SearchVector("published_revision__summary", weight="B", config=CONFIG)
-        + SearchVector("published_revision__body_text", weight="C", config=CONFIG)
-    )
-    query = SearchQuery(text, search_type="websearch", config=CONFIG)
     return (
-        articles.annotate(search=vector, rank=SearchRank(vector, query))
-        .filter(search=query)
+        SearchVector("title", weight="A", config=CONFIG)
+        + SearchVector("summary", weight="B", config=CONFIG)
+        + SearchVector("body_text", weight="C", config=CONFIG)
+    )
+
+
+def store_search_vector(revision):
+    """Fill ``revision.search_vector`` once, when it is frozen, so a search computes no tsvector (PostgreSQL only)."""
+    if connection.vendor == "postgresql":
+        type(revision).objects.filter(pk=revision.pk).update(search_vector=revision_vector())
+
+
+def _postgres_search(articles, text):
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
+    vector = F("published_revision__search_vector")
+    query = SearchQuery(text, search_type="websearch", config=CONFIG)
+    # The stored vector and its GIN index (migration 0006): no tsvector is computed per request.
+    return (
+        articles.filter(published_revision__search_vector=query)
+        .annotate(rank=SearchRank(vector, query))
         .order_by("-rank", "-published_revision__published_at", "-pk")
     )
 

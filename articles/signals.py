@@ -1,8 +1,10 @@
-"""Receivers: a cited source that changes puts the live articles citing it back in review."""
+"""Receivers: a cited source that changes puts the live articles citing it back in review; stored pages follow
+changes made outside the workflow."""
 
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from articles.models import Article, Status
+from articles.models import Article, ReviewerProfile, Status
 from references.models import Reference
 from references.signals import reference_status_changed
 
@@ -49,3 +51,24 @@ def flag_articles_citing_changed_reference(sender, reference, was_support=None, 
             live = Reference.objects.in_bulk(ids)
             urgent = _claim_lost_support(revision, live)
         workflow.flag_for_rereview(article, reason=reason, urgent=urgent)
+
+
+@receiver(post_save, sender=ReviewerProfile, dispatch_uid="articles.refresh_pages_crediting_reviewer")
+def refresh_pages_crediting_reviewer(sender, instance, **kwargs):
+    """A reviewer's public credit changed: the stored pages of the live articles they last approved show it."""
+    from articles.pages import page_changed
+
+    for article in Article.objects.published().filter(approved_by=instance.user_id).only("pk", "slug"):
+        page_changed(article)
+
+
+@receiver(post_save, sender=Article, dispatch_uid="articles.refresh_page_of_saved_article")
+def refresh_page_of_saved_article(sender, instance, update_fields=None, **kwargs):
+    """An editor saved a live article (its slug or review interval may show on its page): store the page afresh.
+
+    The workflow saves only named fields and stores the page itself.
+    """
+    from articles.pages import page_changed
+
+    if update_fields is None and instance.status == Status.PUBLISHED and instance.published_revision_id:
+        page_changed(instance)

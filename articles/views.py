@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db import connections, router
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,9 +15,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
-from articles import gate, rendering, workflow
-from articles.cache import article_scopes, cached_public_page, lists_scope
+from articles import gate, pages, rendering, workflow
+from articles.cache import article_scopes, cached_public_page, is_cacheable_request, lists_scope
 from articles.models import Article, Topic
+from articles.querysets import cited_source_has_notice
 from articles.search import clean_query, search_articles
 from references.models import Reference, RetractionStatus
 
@@ -80,10 +82,62 @@ def _page_queryset():
 def article_detail(request, slug):
     """The published revision, frozen at publication: later edits stay invisible until approved and published.
 
-    The article HTML was rendered when the revision was published; a request
-    fills in only the review credits and any notice on a cited source.
+    Anonymous readers get the page stored when it last changed (articles.pages):
+    one query, no rendering. Signed-in staff, a live article whose page was
+    never stored, and one stored under other site settings get it rendered now.
     """
+    if is_cacheable_request(request):
+        stored = _stored_page(slug)
+        if stored is None:
+            raise Http404("No article here.")
+        html, sources, site, cited_source_has_notice = stored
+        if html is not None and site == pages.site():
+            html = pages.page_html(html)
+            if cited_source_has_notice:
+                html = _fill_notices(html.decode(), live_notices(json.loads(sources)))
+            return HttpResponse(pages.complete(html))
     article = get_object_or_404(_page_queryset(), slug=slug)
+    return render(request, "articles/article_detail.html", page_context(article))
+
+
+# Stands for the slug in the compiled SQL (no real slug can contain a NUL).
+_SLUG = "\x00slug"
+
+
+@functools.cache
+def _stored_page_sql(vendor):
+    # One row per published article: its stored page (None when none was stored yet), the sources
+    # as published, the settings it was rendered with, and whether any cited source now carries a
+    # notice. Compiling this queryset costs more than running it, so it is compiled once per process
+    # (and database vendor) and each request runs the SQL with its slug.
+    queryset = (
+        Article.objects.published().filter(slug=_SLUG).order_by()
+        .annotate(cited_source_has_notice=cited_source_has_notice())
+        .values_list("public_page__html", "public_page__sources", "public_page__site", "cited_source_has_notice")
+    )[:1]
+    return queryset.query.sql_with_params()
+
+
+def _stored_page(slug):
+    """(html, sources, site, cited_source_has_notice) of the published article ``slug``, or None."""
+    connection = connections[router.db_for_read(Article)]
+    sql, params = _stored_page_sql(connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [slug if param == _SLUG else param for param in params])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    html, sources, site, has_notice = row
+    return html, sources, site, bool(has_notice)
+
+
+def page_context(article, *, notices=None):
+    """The template context of ``article``'s public page (from the for_page() queryset).
+
+    The article HTML was rendered when the revision was published; this fills
+    in only the review credits and the notices on cited sources (``notices``,
+    by default those that stand now).
+    """
     revision = article.published_revision
     if revision.body_html and revision.page:
         frozen, page = revision.body_html, revision.page
@@ -91,7 +145,8 @@ def article_detail(request, slug):
         # A revision published before pages were frozen: render it now, from its snapshot.
         frozen = rendering.render_frozen_article(revision.snapshot, topics=revision.topics, history=revision.history)
         page = rendering.page_data(revision.snapshot, topics=revision.topics)
-    notices = live_notices(page["references"]) if article.cited_source_has_notice else {}
+    if notices is None:
+        notices = live_notices(page["references"]) if article.cited_source_has_notice else {}
     reviewer, reviewed_at, next_review_due = _review(article, page)
     credits = {
         "byline": page["byline"], "reviewer": reviewer, "reviewed_at": reviewed_at,
@@ -107,7 +162,7 @@ def article_detail(request, slug):
         "article_html": mark_safe(html),
     }
     context["json_ld"] = json_ld(context, page)
-    return render(request, "articles/article_detail.html", context)
+    return context
 
 
 @never_cache

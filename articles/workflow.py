@@ -30,9 +30,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import gate, notifications, rendering
-from articles.cache import invalidate_article_on_commit
 from articles.models import Article, ArticleRevision, AuditEntry, Claim, Status, WorkflowAction
-from references.citations import render_html, render_text
+from articles.pages import page_changed
+from articles.search import store_search_vector
+from references.citations import render_html_and_text
 
 S = Status
 
@@ -292,7 +293,7 @@ def approve(article, *, by, fingerprint=None):
     _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
     if to_status == S.PUBLISHED:
         # A re-review of the live words changes the page's review dates.
-        invalidate_article_on_commit(locked.slug)
+        page_changed(locked)
     _notify("approved", locked.pk)
     return locked
 
@@ -323,7 +324,7 @@ def publish(article, *, by):
     _record(locked, WorkflowAction.PUBLISH, by=by, from_status=from_status, fingerprint=report.fingerprint, at=now,
             comment=f"Revision {revision.number}.")
     _notify("published", locked.pk)
-    invalidate_article_on_commit(locked.slug)
+    page_changed(locked)
     return locked
 
 
@@ -359,7 +360,7 @@ def unpublish(article, *, by, reason=""):
     locked.needs_rereview = locked.urgent = False
     _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
     _record(locked, WorkflowAction.UNPUBLISH, by=by, from_status=from_status, comment=(reason or "").strip())
-    invalidate_article_on_commit(locked.slug)
+    page_changed(locked)
     _notify("unpublished", locked.pk, reason=(reason or "").strip())
     return locked
 
@@ -389,7 +390,7 @@ def archive(article, *, by):
     _save(article, locked, ["status", "scheduled_at", "scheduled_by", "needs_rereview", "urgent"])
     _record(locked, WorkflowAction.ARCHIVE, by=by, from_status=from_status)
     if from_status == S.PUBLISHED:
-        invalidate_article_on_commit(locked.slug)
+        page_changed(locked)
     return locked
 
 
@@ -424,7 +425,7 @@ def flag_for_rereview(article, *, reason, urgent=False):
     _record(locked, WorkflowAction.FLAG_REREVIEW, by=None, from_status=locked.status, comment=reason, at=now)
     _notify("flagged", locked.pk, reason=reason, urgent=urgent)
     # Called when a cited source changes: the page's notice on that source must show.
-    invalidate_article_on_commit(locked.slug)
+    page_changed(locked)
     return True
 
 
@@ -474,6 +475,7 @@ def _freeze(report, *, by, at):
         **rendering.frozen_fields(frozen, article=article, number=number),
     )
     revision.references.set(references)
+    store_search_vector(revision)
     return revision
 
 
@@ -481,6 +483,7 @@ def snapshot(report, *, references, published_at):
     """The JSON readers' pages are rendered from: the words, and each source as it was when published."""
     article = report.content.article
     numbers = {ref.pk: i for i, ref in enumerate(references, 1)}
+    rendered = {ref.pk: render_html_and_text(ref) for ref in references}
     profile = getattr(article.approved_by, "reviewer_profile", None)
     return {
         "title": article.title,
@@ -517,8 +520,8 @@ def snapshot(report, *, references, published_at):
                 "doi": ref.doi or "",
                 "url": ref.url,
                 "link": ref.link,
-                "html": str(render_html(ref)),
-                "text": render_text(ref),
+                "html": str(rendered[ref.pk][0]),
+                "text": rendered[ref.pk][1],
                 "peer_review_status": ref.effective_peer_review_status,
                 "retraction_status": ref.retraction_status,
             }

@@ -104,3 +104,14 @@ def render_html(reference):
     anchor = f'<a href="{escape(link)}">{escape(link)}</a>' if link else ""
     rendered = rendered.replace("https://doi.org/DOIPLACEHOLDER", anchor).replace("URLPLACEHOLDER", anchor)
     return mark_safe(re.sub(r"\s+", " ", rendered).strip())
+
+
+def render_html_and_text(reference):
+    """``(render_html(reference), render_text(reference))`` from one citeproc run: the text is the HTML's words.
+
+    citeproc is most of the cost of publishing; the plain text differs from the
+    HTML only in its tags and entities, so it is taken from the HTML.
+    """
+    rendered = render_html(reference)
+    text = html.unescape(nh3.clean(str(rendered), tags=set(), attributes={}))
+    return rendered, re.sub(r"\s+", " ", text).strip()

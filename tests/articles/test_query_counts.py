@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, ArticleRevision, Status
+from articles.search import store_search_vector
 from references.models import Reference, RetractionStatus
 from tests.articles.publishing import make_long_article, make_published, make_topic, publish
 
@@ -47,6 +48,7 @@ def make_many_published(count, *, editor, reviewer, topic):
         for a in articles
     ])
     for article, copy in zip(articles, revisions):
+        store_search_vector(copy)  # as freezing a revision does
         article.published_revision = copy
     Article.objects.bulk_update(articles, ["published_revision"])
     Article.topics.through.objects.bulk_create(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from references.citations import reference_csl, render_html, render_text
+from references.citations import reference_csl, render_html, render_html_and_text, render_text
 from references.models import Reference
 from references.services import apply_work
 from tests.fake_crossref import load_work
@@ -134,3 +134,18 @@ def test_rendering_does_not_query_the_database(django_assert_num_queries, editor
     with django_assert_num_queries(0):
         render_html(loaded)
         render_text(loaded)
+
+
+@pytest.mark.parametrize("doi", list(APA))
+def test_html_and_text_from_one_rendering_are_the_two_renderings(doi):
+    reference = from_fixture(doi, title=SENTENCE_CASE[doi])
+    assert render_html_and_text(reference) == (render_html(reference), render_text(reference))
+
+
+def test_html_and_text_from_one_rendering_for_escaped_markup():
+    reference = Reference(doi="10.5555/x&y", work_type="journal-article", year=2020,
+                          title='Cats <script>alert("x")</script> & <i>dogs</i>', container_title="J <x> & Co",
+                          authors=[{"family": "O'Brien <b>", "given": "A & B"}])
+    html, text = render_html_and_text(reference)
+    assert (html, text) == (render_html(reference), render_text(reference))
+    assert text == "O'Brien , A. & B. (2020). Cats & dogs. J & Co. https://doi.org/10.5555/x&y"
