@@ -127,7 +127,8 @@ if env.str("CACHE_URL", default=""):
 elif env.str("REDIS_URL", default=""):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's built-in Redis backend, reusing its Redis client (psychly/cache.py).
+            "BACKEND": "psychly.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
         }
     }

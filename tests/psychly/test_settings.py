@@ -63,7 +63,7 @@ def test_deployment_values_come_from_the_environment():
         EMAIL_URL="smtp://mail.psychly.example:587",
     )
     assert values["hosts"] == ["psychly.example", "www.psychly.example"]
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "psychly.cache.RedisCache"
     assert values["crossref"] == "http://127.0.0.1:8099"
     assert values["mailto"] == "editors@psychly.example"
     assert values["email_backend"] == "django.core.mail.backends.smtp.EmailBackend"
