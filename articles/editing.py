@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Max
 
+from articles import gate
 from articles.models import Citation, Claim
 from articles.parsing import parse_text
 from references.models import Reference
@@ -18,22 +19,6 @@ class PasteError(ValueError):
 class ResolvedClaim:
     text: str
     references: list
-
-
-def numbered_references(article):
-    """The article's references numbered by first citation, as readers see them (1-based)."""
-    ordered = []
-    seen = set()
-    citations = (
-        Citation.objects.filter(claim__section__article=article)
-        .select_related("reference")
-        .order_by("claim__section__position", "claim__section_id", "claim__position", "claim_id", "position", "id")
-    )
-    for citation in citations:
-        if citation.reference_id not in seen:
-            seen.add(citation.reference_id)
-            ordered.append(citation.reference)
-    return ordered
 
 
 def _reference_for_doi(raw_doi):
@@ -61,7 +46,8 @@ def resolve_pasted_text(article, text):
         parsed = parse_text(text)
     except MarkerError as error:
         raise PasteError(str(error)) from error
-    numbered = numbered_references(article) if article is not None and article.pk else []
+    # Numbers as readers see them: the gate's order of first citation, which publication freezes.
+    numbered = gate.load_content(article).references if article is not None and article.pk else []
     resolved = []
     for claim in parsed:
         references = []
