@@ -8,12 +8,15 @@ For each database: a fresh database, migrated; 200 published articles (6 section
 x 10 claims x 2 citations), one large article (60 sections) and a 1,000-claim
 article for timing the publish gate, built by bench/tasks.py through the
 workflow service; then gunicorn with psychly/gunicorn.conf.py and 2 workers on
-127.0.0.1, twice:
+127.0.0.1, three times:
 
 - "uncached": the cache backend is Django's DummyCache, so every request renders
   the page from the database (the page cache stores nothing and finds nothing);
 - "cached": Redis (REDIS_URL, a dedicated database number), warmed by one request
-  per page, as the production setup serves anonymous readers.
+  per page, as the production setup serves anonymous readers: each worker keeps
+  the pages it served in its own memory, and Redis tells it of every invalidation;
+- "Redis only": the same with PAGE_CACHE_LOCAL_MIB=0, so every hit is one round
+  trip to Redis (the small and the large article only).
 
 Each page is measured with wrk (requests/s, p50, p99), next to a bare Django view
 (BENCH_BARE_VIEW=1 mounts it at /bench/bare: same project, same middleware, no
@@ -50,6 +53,9 @@ WORKERS = 2
 
 UNCACHED = ["bare view", "small article", "large article", "home", "topic", "search"]
 CACHED = ["bare view", "small article", "large article", "home", "topic", "search"]
+# The same cache with no page kept in process memory: every hit is one Redis round trip.
+SHARED_ONLY = ["bare view", "small article", "large article"]
+MODES = [("uncached", UNCACHED), ("cached", CACHED), ("Redis only", SHARED_ONLY)]
 
 # Targets from the issue, as ratios to the bare view of the same run.
 TARGETS = {
@@ -122,6 +128,8 @@ def base_env(database_url):
 def cache_env(env, mode):
     if mode == "uncached":
         return {**env, "CACHE_URL": "dummycache://"}
+    if mode == "Redis only":
+        return {**env, "REDIS_URL": REDIS_URL, "PAGE_CACHE_LOCAL_MIB": "0"}
     return {**env, "REDIS_URL": REDIS_URL}
 
 
@@ -251,24 +259,24 @@ def bench_database(database_url, *, duration, connections, reuse=False):
         f"{built['gate']['seconds'] * 1000:.0f} ms, {built['gate']['queries']} queries")
 
     result = {"database": label, "build": built, "runs": {}, "queries": {}, "memory_mib": {}}
-    for mode, names in (("uncached", UNCACHED), ("cached", CACHED)):
+    for mode, names in MODES:
         menv = cache_env(env, mode)
-        if mode == "cached":
+        if mode != "uncached":
             flush_redis()
         urls = [pages[name] for name in names if pages.get(name)]
         counted = task(menv, "count", *urls)
         result["queries"][mode] = {
-            name: counted[pages[name]]["repeat" if mode == "cached" else "first"]
+            name: counted[pages[name]]["first" if mode == "uncached" else "repeat"]
             for name in names if pages.get(name)
         }
-        if mode == "cached":
+        if mode != "uncached":
             flush_redis()
         server = Server(menv)
         try:
             for name in names:
                 if not pages.get(name):
                     continue
-                status, body = server.get(pages[name])  # warms the cache in the cached run
+                status, body = server.get(pages[name])  # warms the cache in the cached runs
                 if status != 200 or not body:
                     raise SystemExit(f"{name} ({pages[name]}) answered {status}")
             result["runs"][mode] = runs = {}
@@ -343,7 +351,10 @@ def markdown(results, settings):
         f"(`wrk -t2 -c{settings['connections']} -d{settings['duration']}s`), {settings['note']}.",
         "",
         "*Uncached*: the cache backend is DummyCache, so every request renders from the database. "
-        "*Cached*: Redis, the page warmed by one request. Ratios are to the bare Django view "
+        "*Cached*: Redis, the page warmed by one request, each worker keeping the pages it served in its own "
+        "memory (`PAGE_CACHE_LOCAL_MIB`) and learning of every invalidation from Redis: a hit is no round trip. "
+        "*Redis only*: the same with `PAGE_CACHE_LOCAL_MIB=0`, so every hit is one Redis round trip. "
+        "Ratios are to the bare Django view "
         "(same project and middleware, no database, no template) measured on the same server just before "
         "each page.",
         "",
@@ -360,7 +371,7 @@ def markdown(results, settings):
             "| page | cache | requests/s | ratio to bare | p50 ms | p99 ms | SQL queries |",
             "|---|---|---:|---:|---:|---:|---:|",
         ]
-        for mode in ("uncached", "cached"):
+        for mode in result["runs"]:
             runs = result["runs"][mode]
             for name in ["bare view", *[n for n in runs if n != "bare view"]]:
                 measured = runs[name]
@@ -374,7 +385,7 @@ def markdown(results, settings):
                     f"{measured['p99_ms']:.1f} | {queries} |"
                 )
         lines.append("")
-        for mode in ("uncached", "cached"):
+        for mode in result["runs"]:
             bare = ", ".join(f"{rps:,.0f}" for rps in result["runs"][mode]["bare view"]["all_rps"])
             lines.append(f"Bare view, {mode} server, each run just before a page: {bare} requests/s "
                          "(the table shows the median; each ratio uses the run just before its page).")
@@ -382,8 +393,8 @@ def markdown(results, settings):
         gate = build["gate"]
         lines += [
             "",
-            f"Peak memory per worker (VmHWM): {memory.get('uncached') or 0:.0f} MiB uncached, "
-            f"{memory.get('cached') or 0:.0f} MiB cached.",
+            "Peak memory per worker (VmHWM): "
+            + ", ".join(f"{mib or 0:.0f} MiB {mode}" for mode, mib in memory.items()) + ".",
             f"Publish gate on a {gate['claims']:,}-claim article: {gate['seconds'] * 1000:.0f} ms and "
             f"{gate['queries']} queries (median of 5 runs of `gate.check`); publishing it, which also freezes and "
             f"renders the revision, took {gate['publish_seconds']:.1f} s.",

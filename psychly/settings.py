@@ -234,6 +234,9 @@ CROSSREF_MAX_RETRIES = env.int("CROSSREF_MAX_RETRIES", default=3)
 
 # How long a public page may stay in the cache; publishing makes it stale at once anyway.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+# With Redis, each process also keeps the pages it served in memory, up to this many MiB (0: none);
+# Redis reports every invalidation to every process, so a kept page is never served stale.
+PAGE_CACHE_LOCAL_MIB = env.float("PAGE_CACHE_LOCAL_MIB", default=32)
 
 SITE_NAME = env.str("SITE_NAME", default="Psychly")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

@@ -1,4 +1,9 @@
-"""Public pages are cached for anonymous readers and invalidated, on commit, by what changes them."""
+"""Public pages are cached for anonymous readers and invalidated, on commit, by what changes them.
+
+Every test runs twice: with the local-memory cache of a single process, and
+with Redis, where each process also keeps pages in its own memory and learns of
+invalidations from Redis (tests/articles/test_cache_local.py tests that part).
+"""
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +17,22 @@ from tests.articles.publishing import make_published, publish
 
 pytestmark = pytest.mark.django_db
 
+REDIS_URL = "redis://127.0.0.1:6379/11"
 LIST_URLS = ["/", "/feed/", "/sitemap.xml", "/search/?q=ketamine"]
+
+
+@pytest.fixture(autouse=True, params=["local memory", "redis"])
+def page_cache_backend(request, settings):
+    if request.param == "redis":
+        import redis
+
+        try:
+            redis.Redis.from_url(REDIS_URL).flushdb()
+        except redis.exceptions.ConnectionError:
+            pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
+        settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": REDIS_URL}}
+    yield request.param
+    cache.clear()
 
 
 @pytest.fixture
