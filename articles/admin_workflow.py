@@ -24,6 +24,8 @@ ADMIN_VERBS = {
     "submit": ("Submit for review", "Send this version to reviewers."),
     "publish": ("Publish", "Freeze this approved version as a revision readers see."),
     "schedule": ("Schedule", "Publish this approved version at a set time (checked again then)."),
+    "unschedule": ("Cancel the schedule", "Do not publish at the scheduled time. The approval stands: the "
+                   "version can still be published or scheduled again."),
     "unpublish": ("Unpublish", "Take the article off the site. It returns only through review."),
     "withdraw": ("Return to draft", "Take the article out of review."),
     "archive": ("Archive", "Retire the article for good; a published one leaves the site."),
@@ -47,7 +49,7 @@ class WorkflowForm(forms.Form):
             del self.fields["reason"]
         else:
             del self.fields["at"]
-            if verb not in ("unpublish", "withdraw"):
+            if verb not in ("unpublish", "withdraw", "unschedule"):
                 del self.fields["reason"]
 
 
@@ -55,7 +57,7 @@ def _run(verb, article, user, data):
     kwargs = {"by": user}
     if verb == "schedule":
         kwargs["at"] = data["at"]
-    if verb in ("unpublish", "withdraw"):
+    if verb in ("unpublish", "withdraw", "unschedule"):
         kwargs["reason"] = data.get("reason", "")
     return getattr(workflow, verb)(article, **kwargs)
 

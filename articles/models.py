@@ -248,6 +248,7 @@ class WorkflowAction(models.TextChoices):
     PUBLISH = "publish", "Published"
     SCHEDULE = "schedule", "Scheduled"
     SCHEDULE_FAILED = "schedule_failed", "Scheduled publication failed"
+    UNSCHEDULE = "unschedule", "Schedule cancelled"
     UNPUBLISH = "unpublish", "Unpublished"
     ARCHIVE = "archive", "Archived"
     WITHDRAW = "withdraw", "Returned to draft"

@@ -68,6 +68,13 @@ def _message(article, event, **kwargs):
         return recipients, f"Not published: {article.title}", (
             f"The scheduled publication of {title} was refused:\n\n{kwargs['error']}\n\n{admin_url}\n"
         )
+    if event == "unscheduled":
+        recipients = get_user_model().objects.filter(pk=kwargs.get("to_user_id"), is_active=True).exclude(email="")
+        reason = f"\nReason: {kwargs['reason']}\n" if kwargs.get("reason") else ""
+        return recipients, f"Schedule cancelled: {article.title}", (
+            f"{kwargs['by_name']} cancelled the scheduled publication of {title}; it will not be published "
+            f"at the time you set.\n{reason}\n{admin_url}\n"
+        )
     raise ValueError(f"Unknown workflow event {event!r}.")
 
 

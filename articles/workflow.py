@@ -62,6 +62,10 @@ TRANSITIONS = {
         S.APPROVED: S.APPROVED,
         S.PUBLISHED: S.PUBLISHED,
     },
+    "unschedule": {
+        S.APPROVED: S.APPROVED,
+        S.PUBLISHED: S.PUBLISHED,
+    },
     "unpublish": {
         S.PUBLISHED: S.UNPUBLISHED,
     },
@@ -93,6 +97,7 @@ PERMISSIONS = {
     "approve": "articles.review_article",
     "publish": "articles.publish_article",
     "schedule": "articles.publish_article",
+    "unschedule": "articles.publish_article",
     "unpublish": "articles.publish_article",
 }
 
@@ -132,7 +137,7 @@ def allowed_verbs(article, user):
     """The verbs ``user`` may try on ``article`` now (for buttons; the verbs re-check everything)."""
     return [
         verb for verb, table in TRANSITIONS.items()
-        if article.status in table and may(user, verb, article)
+        if article.status in table and (verb != "unschedule" or article.scheduled_at) and may(user, verb, article)
     ]
 
 
@@ -346,6 +351,28 @@ def schedule(article, *, by, at):
     _save(article, locked, ["scheduled_at", "scheduled_by"])
     _record(locked, WorkflowAction.SCHEDULE, by=by, from_status=from_status, fingerprint=report.fingerprint,
             comment=f"To be published at {timezone.localtime(at):%Y-%m-%d %H:%M %Z}.")
+    return locked
+
+
+@transaction.atomic
+def unschedule(article, *, by, reason=""):
+    """Cancel a scheduled publication; the approved version stays as it is, to be published or scheduled again."""
+    _check_permission(by, "unschedule", article)
+    locked = _lock(article)
+    from_status = locked.status
+    locked.status = _target("unschedule", locked)
+    if locked.scheduled_at is None:
+        raise InvalidTransition(f"“{locked.title}” is not scheduled for publication.")
+    reason = (reason or "").strip()
+    was = f"Was to be published at {timezone.localtime(locked.scheduled_at):%Y-%m-%d %H:%M %Z}."
+    scheduled_by_id = locked.scheduled_by_id
+    locked.scheduled_at = locked.scheduled_by = None
+    _save(article, locked, ["scheduled_at", "scheduled_by"])
+    _record(locked, WorkflowAction.UNSCHEDULE, by=by, from_status=from_status,
+            comment=" ".join(filter(None, [was, reason])))
+    if scheduled_by_id and scheduled_by_id != by.pk:
+        # Whoever set the time expects the article out then; tell them it will not be.
+        _notify("unscheduled", locked.pk, to_user_id=scheduled_by_id, by_name=_name(by), reason=reason)
     return locked
 
 

@@ -110,6 +110,32 @@ def test_scheduling_from_the_admin(client, editor, article, reviewer):
     assert Article.objects.get(pk=article.pk).scheduled_at.year == 2099
 
 
+def test_cancelling_a_schedule_from_the_admin(client, editor, article, reviewer):
+    article = approved(article, editor, reviewer)
+    client.force_login(editor)
+    assert "workflow-unschedule" not in client.get(change_url(article)).content.decode(), "nothing to cancel yet"
+    client.post(workflow_url(article, "schedule"), {"at": "2099-01-01T09:00"})
+    html = client.get(change_url(article)).content.decode()
+    assert "Scheduled for" in html and "workflow-unschedule" in html
+    confirm = client.get(workflow_url(article, "unschedule")).content.decode()
+    assert "Cancel the schedule" in confirm and 'name="reason"' in confirm
+    response = client.post(workflow_url(article, "unschedule"), {"reason": "Waiting for the journal's embargo."},
+                           follow=True)
+    html = response.content.decode()
+    assert "Cancel the schedule: done" in html
+    assert "Schedule cancelled" in html and "Waiting for the journal&#x27;s embargo." in html
+    assert "Scheduled for" not in html and "workflow-unschedule" not in html
+    article.refresh_from_db()
+    assert (article.status, article.scheduled_at) == (Status.APPROVED, None)
+
+
+def test_cancelling_when_nothing_is_scheduled_says_so(client, editor, article, reviewer):
+    article = approved(article, editor, reviewer)
+    client.force_login(editor)
+    response = client.post(workflow_url(article, "unschedule"), {}, follow=True)
+    assert "is not scheduled for publication" in response.content.decode()
+
+
 @pytest.mark.parametrize("verb", ["publish", "submit", "unpublish", "archive", "approve", "explode"])
 def test_reviewers_cannot_use_editors_workflow_pages(client, editor, article, reviewer, verb):
     article = approved(article, editor, reviewer)

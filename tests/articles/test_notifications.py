@@ -1,7 +1,10 @@
 """Workflow mail: who hears about what, and only once the change is committed."""
 
+from datetime import timedelta
+
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from articles import notifications, workflow
 from articles.models import Claim
@@ -77,3 +80,29 @@ def test_an_unknown_event_is_an_error(article):
 
 def test_a_deleted_article_sends_nothing():
     assert notifications.send("submitted", 987654) == 0
+
+
+def test_whoever_scheduled_hears_when_someone_else_cancels(
+    article, editor, reviewer, django_capture_on_commit_callbacks
+):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    chief = make_user("chief", "Editors", first_name="Chris", last_name="Chief")
+    workflow.schedule(article, by=editor, at=timezone.now() + timedelta(days=1))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.unschedule(article, by=chief, reason="Legal asked us to wait.")
+    assert recipients() == [editor.email]
+    assert mail.outbox[0].subject == "[Psychly] Schedule cancelled: Ketamine for depression"
+    assert "Chris Chief cancelled the scheduled publication" in mail.outbox[0].body
+    assert "Legal asked us to wait." in mail.outbox[0].body
+
+
+def test_cancelling_your_own_schedule_sends_no_mail(article, editor, reviewer, django_capture_on_commit_callbacks):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.schedule(article, by=editor, at=timezone.now() + timedelta(days=1))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.unschedule(article, by=editor)
+    assert mail.outbox == []

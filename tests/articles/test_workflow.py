@@ -23,6 +23,7 @@ EXPECTED = {
     "approve": {S.IN_REVIEW: S.APPROVED, S.PUBLISHED: S.PUBLISHED},
     "publish": {S.APPROVED: S.PUBLISHED, S.PUBLISHED: S.PUBLISHED},
     "schedule": {S.APPROVED: S.APPROVED, S.PUBLISHED: S.PUBLISHED},
+    "unschedule": {S.APPROVED: S.APPROVED, S.PUBLISHED: S.PUBLISHED},
     "unpublish": {S.PUBLISHED: S.UNPUBLISHED},
     "withdraw": {S.IN_REVIEW: S.DRAFT, S.CHANGES_REQUESTED: S.DRAFT, S.APPROVED: S.DRAFT, S.UNPUBLISHED: S.DRAFT},
     "archive": {s: S.ARCHIVED for s in S if s != S.ARCHIVED},
@@ -50,6 +51,11 @@ def _call(verb, article, actor):
         return workflow.request_changes(article, by=actor, comment="Please cite the trial.")
     if verb == "schedule":
         return workflow.schedule(article, by=actor, at=timezone.now() + datetime.timedelta(days=1))
+    if verb == "unschedule":
+        # Whatever the status, a schedule to cancel: only the table may refuse.
+        Article.objects.filter(pk=article.pk).update(scheduled_at=timezone.now() + datetime.timedelta(days=1),
+                                                     scheduled_by=actor)
+        article.refresh_from_db()
     return getattr(workflow, verb)(article, by=actor)
 
 
@@ -81,11 +87,12 @@ def test_the_table_has_no_verb_the_specification_lacks():
 @pytest.mark.parametrize("verb,group", [
     ("submit", "Reviewers"), ("withdraw", "Reviewers"), ("archive", "Reviewers"),
     ("approve", "Editors"), ("request_changes", "Editors"),
-    ("publish", "Reviewers"), ("schedule", "Reviewers"), ("unpublish", "Reviewers"),
+    ("publish", "Reviewers"), ("schedule", "Reviewers"), ("unschedule", "Reviewers"), ("unpublish", "Reviewers"),
 ])
 def test_a_verb_needs_its_permission(verb, group):
     status = {"approve": S.IN_REVIEW, "request_changes": S.IN_REVIEW, "submit": S.DRAFT, "withdraw": S.IN_REVIEW,
-              "archive": S.DRAFT, "publish": S.APPROVED, "schedule": S.APPROVED, "unpublish": S.PUBLISHED}[verb]
+              "archive": S.DRAFT, "publish": S.APPROVED, "schedule": S.APPROVED, "unschedule": S.APPROVED,
+              "unpublish": S.PUBLISHED}[verb]
     owner = make_user("owner", "Editors", "Reviewers", credentials="MD")
     article = _arrange(status, owner)
     with pytest.raises(workflow.NotAllowed, match=workflow.PERMISSIONS[verb]):
@@ -260,6 +267,48 @@ def test_schedule_needs_a_future_time_and_a_passing_gate(article, editor, review
     workflow.schedule(article, by=editor, at=at)
     article.refresh_from_db()
     assert (article.scheduled_at, article.scheduled_by, article.status) == (at, editor, S.APPROVED)
+
+
+def test_cancelling_a_schedule_keeps_the_approval_and_publishes_nothing(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    at = timezone.now() + datetime.timedelta(hours=1)
+    workflow.schedule(article, by=editor, at=at)
+    assert "unschedule" in workflow.allowed_verbs(article, editor)
+    workflow.unschedule(article, by=editor, reason="The embargo moved to next week.")
+    article.refresh_from_db()
+    assert (article.status, article.scheduled_at, article.scheduled_by) == (S.APPROVED, None, None)
+    entry = AuditEntry.objects.get(article=article, action=WorkflowAction.UNSCHEDULE)
+    assert entry.comment.startswith("Was to be published at ")
+    assert entry.comment.endswith("The embargo moved to next week.")
+    assert workflow.publish_scheduled(now=at + datetime.timedelta(minutes=1)) == []
+    assert Article.objects.get(pk=article.pk).status == S.APPROVED
+    # The approval stands: it can still be published or scheduled again.
+    assert "unschedule" not in workflow.allowed_verbs(article, editor)
+    workflow.publish(article, by=editor)
+    assert Article.objects.get(pk=article.pk).status == S.PUBLISHED
+
+
+def test_cancelling_needs_a_schedule(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    with pytest.raises(workflow.InvalidTransition, match="is not scheduled"):
+        workflow.unschedule(article, by=editor)
+    assert not AuditEntry.objects.filter(article=article, action=WorkflowAction.UNSCHEDULE).exists()
+
+
+def test_cancelling_a_scheduled_new_version_leaves_the_live_one(article, editor, reviewer):
+    for step in (workflow.submit, workflow.approve, workflow.publish):
+        step(article, by=reviewer if step is workflow.approve else editor)
+    article.title = "Ketamine, revised"
+    article.save()
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.schedule(article, by=editor, at=timezone.now() + datetime.timedelta(days=1))
+    workflow.unschedule(article, by=editor)
+    article.refresh_from_db()
+    assert (article.status, article.scheduled_at, article.published_revision.number) == (S.PUBLISHED, None, 1)
+    assert Article.objects.published().filter(pk=article.pk).exists()
 
 
 def test_unpublish_takes_it_off_the_site(article, editor, reviewer):
