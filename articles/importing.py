@@ -16,6 +16,12 @@ How the text is read (docs/importing.md says the same for editors):
 - Paragraphs between the title and the first heading are the introduction:
   their claims go into a first section headed "Introduction", and the first of
   them, markers removed, becomes the article's summary.
+- Hard-wrapped text is joined back first. In a file whose paragraphs are
+  separated by blank lines, the lines of one block are one paragraph (or one
+  list entry), except a short line that could be a heading standing after a
+  finished sentence or at the block's start. In a file without blank lines, a
+  line is joined to the one before only when that one stops mid-sentence and it
+  starts in lower case.
 - Every other non-blank line is a paragraph. Its sentences (pysbd, so "e.g.",
   "et al.", "vs." and initials do not end one) become claims; markers ``[1]``,
   ``[1, 3]``, ``[2-4]``, ``[2–4]`` cite the reference list's numbers and
@@ -92,6 +98,13 @@ MAX_HEADING_WORDS = 15
 MAX_HEADING_CHARS = 150
 # A heading may end in "?" ("What is ketamine?"); these end a sentence or a list lead-in.
 NON_HEADING_ENDINGS = ".,;:!"
+# A line ending in a word, a comma, a dash or an opening bracket stops mid-sentence.
+MID_SENTENCE_END = re.compile(r"[\w,(\-–—]$")
+HYPHEN_BREAK = re.compile(r"[^\W\d_]-$")
+# "[1]." at the start of a line is a citation marker wrapped onto it, not a list item "[1] Author...".
+WRAPPED_MARKER = re.compile(r"\[[\d\s,–-]+\][.,;:!?)]")
+# In a wrapped block, a heading is a line clearly shorter than the block's longest.
+HEADING_SHARE_OF_WIDTH = 0.6
 
 
 class ImportFailed(ValueError):
@@ -172,6 +185,10 @@ CONTEXT_SENTENCE = re.compile(
 class Line:
     number: int
     text: str
+    last_number: int = 0  # the file's last line it spans: a hard-wrapped paragraph spans several
+
+    def __post_init__(self):
+        self.last_number = self.last_number or self.number
 
 
 @dataclass
@@ -423,6 +440,75 @@ def _claims_of(line):
         raise ImportFailed(f"a citation marker cannot be read: {error}", line.number) from None
 
 
+def _unwrap(lines):
+    """Lines hard-wrapped inside a paragraph or a list entry, joined back, each numbered as its first line."""
+    blocks = []
+    for line in lines:
+        if blocks and line.number == blocks[-1][-1].number + 1:
+            blocks[-1].append(line)
+        else:
+            blocks.append([line])
+    if len(blocks) == 1:
+        # No blank lines: one paragraph per line, as Psychly's own files are written; the title is the first.
+        return lines[:1] + _join(
+            lines[1:], lambda units, line: line.text[0].islower() and MID_SENTENCE_END.search(units[-1].text)
+        )
+    title = " ".join(line.text for line in blocks[0])
+    if len(blocks[0]) > 1 and not title.endswith(".") and len(title.split()) <= MAX_TITLE_WORDS:
+        # A long title wrapped onto a block of its own.
+        blocks[0] = [Line(blocks[0][0].number, title, blocks[0][-1].number)]
+    return [unit for block in blocks for unit in _join(block, _continues_in_block(block))]
+
+
+def _join(lines, continues):
+    units = []
+    for line in lines:
+        previous = units[-1] if units else None
+        if previous is not None and not _starts_unit(previous, line) and continues(units, line):
+            # A compound broken at its hyphen ("high-" / "quality") is rejoined without a space.
+            space = "" if HYPHEN_BREAK.search(previous.text) and line.text[0].isalpha() else " "
+            units[-1] = Line(previous.number, f"{previous.text}{space}{line.text}", line.number)
+        else:
+            units.append(line)
+    return units
+
+
+def _starts_unit(previous, line):
+    """Whether ``line`` begins something new whatever the layout.
+
+    A Markdown heading, a list item or a reference-list heading never continues
+    anything, nor does what follows a heading; a line ending in a link or DOI
+    ends its entry (unnumbered references, one per line).
+    """
+    return (
+        any(pattern.match(text) for pattern in (MARKDOWN_HEADING, REFERENCES_HEADING)
+            for text in (previous.text, line.text))
+        or bool(LIST_ITEM.match(line.text) and not WRAPPED_MARKER.match(line.text))
+        or _has_link(previous.text.split()[-1])
+    )
+
+
+def _continues_in_block(block):
+    if _is_heading_like(" ".join(line.text for line in block)):
+        return lambda units, line: True  # a long heading wrapped onto a block of its own
+    width = max(len(line.text) for line in block)
+
+    def is_heading(line, before):
+        return (
+            _is_heading_like(line.text) and line is not block[-1]
+            and len(line.text) < HEADING_SHARE_OF_WIDTH * width
+            and (before is None or not MID_SENTENCE_END.search(before.text))
+        )
+
+    headings = {line.number for index, line in enumerate(block) if is_heading(line, block[index - 1] if index else None)}
+
+    def continues(units, line):
+        # A heading stands alone: it neither joins the line before nor takes the line after.
+        return line.number not in headings and units[-1].number not in headings
+
+    return continues
+
+
 def _peel_tail(body):
     """Remove the sign-off and the publisher's promise from the end of the body."""
     left_out = []
@@ -446,6 +532,7 @@ def parse_document(text):
     lines = [line for line in lines if line.text]
     if not lines:
         raise ImportFailed("the file is empty")
+    lines = _unwrap(lines)
 
     title_line = lines[0]
     title = MARKDOWN_HEADING.sub(r"\g<text>", title_line.text).strip()

@@ -1,6 +1,7 @@
 """import_article: drafts from plain text, references by DOI, the report, and nothing half-saved."""
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -98,6 +99,21 @@ def test_ketamine_article_without_crossref():
     assert [item["reason"] for item in report.left_out] == [
         "publisher's statement (the site prints its own)", "sign-off",
     ]
+
+
+def test_ketamine_hard_wrapped_at_72_columns_imports_the_same_article():
+    original = ketamine_bytes().decode("utf-8")
+    wrapped = "\n\n".join(textwrap.fill(line, 72) for line in original.splitlines() if line.strip())
+    report = import_article(wrapped.encode())
+
+    article = Article.objects.get()
+    assert article.title == KETAMINE_TITLE
+    assert list(article.sections.values_list("heading", flat=True)) == KETAMINE_HEADINGS
+    claims = Claim.objects.filter(section__article=article)
+    cited = {claim.text: [r.doi for r in claim.references.all()] for claim in claims if claim.references.exists()}
+    assert cited == {text: [doi] for text, doi in KETAMINE_CITED.items()}
+    assert list(claims.filter(is_context=True).values_list("text", flat=True)) == KETAMINE_CONTEXT
+    assert claims.count() == 21 and len(report.unsupported_claims) == 15
 
 
 def test_ketamine_references_fall_back_to_the_reference_lines_when_crossref_is_down():

@@ -1,5 +1,6 @@
 """Reading prose into claims and markers, and reading a whole article file (no database)."""
 
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -183,6 +184,77 @@ def test_a_sign_off_inside_a_bulleted_list_is_left_out():
     parsed = document("bulleted-star.txt")
     assert parsed.left_out == [{"line": 5, "text": "- Best wishes, The Psychly Team", "reason": "sign-off"}]
     assert [r.doi for r in parsed.references] == ["10.1007/s43440-020-00097-z"]
+
+
+def _shape(parsed):
+    """What an import makes of a document: title, summary, sections of paragraphs of claims, references."""
+    return {
+        "title": parsed.title, "summary": parsed.summary,
+        "sections": [(s.heading, [[(c.text, c.numbers, c.dois) for c in p.claims] for p in s.paragraphs])
+                     for s in parsed.sections],
+        "references": [(r.number, r.doi) for r in parsed.references],
+        "left_out": [item["text"] for item in parsed.left_out],
+    }
+
+
+@pytest.mark.parametrize("width", [50, 60, 72, 80, 100])
+def test_the_seed_hard_wrapped_with_blank_lines_reads_as_the_seed(width):
+    original = decode_text((FIXTURES / "ketamine-therapy.txt").read_bytes())
+    wrapped = "\n\n".join(textwrap.fill(line, width) for line in original.splitlines() if line.strip())
+    assert wrapped.count("\n") > 2 * original.count("\n"), "the text really is wrapped"
+    assert _shape(parse_document(wrapped)) == _shape(parse_document(original))
+
+
+def test_a_hard_wrapped_file_reads_as_its_paragraphs():
+    parsed = document("hard-wrapped.txt")
+    assert parsed.title == "Ketamine and Talking Therapies: What a Single Infusion Can and Cannot Do"
+    assert parsed.summary == (
+        "Ketamine may open a short window in which psychotherapy works better. "
+        "In one trial the benefit lasted for weeks."
+    )
+    sections = {s.heading: [[c.text for c in p.claims] for p in s.paragraphs] for s in parsed.sections}
+    assert list(sections) == ["Introduction", "Why it might help", "What remains unknown"]
+    assert sections["Why it might help"] == [[
+        "Ketamine blocks NMDA receptors and, within hours, new synaptic connections form in the prefrontal cortex.",
+        "The effect on PTSD was measured after two weeks of treatment.",
+    ]]
+    # A heading inside a block, after a finished sentence, still starts a section; the list lead-in and
+    # each wrapped bullet stay paragraphs of their own.
+    assert sections["What remains unknown"] == [
+        ["Nobody knows yet how long the window stays open, or whether it closes faster in older patients."],
+        ["Before you start:"],
+        ["Ask how many sessions are planned and who will be with you during each one."],
+        ["Keep a list of your current medication."],
+    ]
+    assert [(r.number, r.line, r.doi) for r in parsed.references] == [
+        (1, 23, "10.1523/jneurosci.1547-16.2016"),
+        (2, 27, "10.1176/appi.ajp.2020.20050596"),
+    ]
+    assert parsed.warnings == []
+
+
+def test_without_blank_lines_only_a_sentence_carried_on_in_lower_case_is_joined():
+    parsed = parse_document(
+        "Title\n"
+        "Ketamine blocks NMDA receptors and, within hours,\n"
+        "new connections form.\n"
+        "A paragraph missing its full stop\n"
+        "A Heading After It\n"
+        "Its paragraph.\n"
+    )
+    assert [[c.text for p in s.paragraphs for c in p.claims] for s in parsed.sections] == [
+        ["Ketamine blocks NMDA receptors and, within hours, new connections form.",
+         "A paragraph missing its full stop"],
+        ["Its paragraph."],
+    ]
+    assert [s.heading for s in parsed.sections] == ["Introduction", "A Heading After It"]
+
+
+def test_a_wrapped_paragraph_is_reported_at_its_first_line():
+    with pytest.raises(ImportFailed, match="points at no reference") as caught:
+        parse_document("Title\n\nA first line that runs on\nto a marker [7].\n\nReferences\n"
+                       "1. Someone (2020). https://doi.org/10.1000/x\n")
+    assert caught.value.line == 3
 
 
 def test_a_heading_needs_a_paragraph_after_it():
