@@ -38,8 +38,9 @@ NUMBER_MARKER = re.compile(r"\s*\[(\d+(?:\s*[-–—]\s*\d+)?(?:\s*[,;]\s*\d+(?:
 # [doi:10.1000/xyz]; the DOI runs to the closing bracket.
 DOI_MARKER = re.compile(r"\s*\[\s*doi:\s*([^\]\s]+)\s*\]", re.IGNORECASE)
 # What is left that still looks like a citation ("[1,]", "[3-]", "[2 and 4]", "[doi:]")
-# is a typo, and silently keeping it as text would drop the citation.
-MALFORMED_MARKER = re.compile(r"\[\s*(?:\d[^\]]*|doi:[^\]]*)\]", re.IGNORECASE)
+# is a typo, and silently keeping it as text would drop the citation. A decade in
+# brackets ("[1960s]", an editor's insertion in a quotation) is text.
+MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|doi:[^\]]*)\]", re.IGNORECASE)
 MAX_RANGE = 200
 
 

@@ -77,7 +77,7 @@ def test_impossible_numbers_are_refused(body, message):
         expand_numbers(body)
 
 
-@pytest.mark.parametrize("marker", ["[1,]", "[3-]", "[2 and 4]", "[doi:]", "[1 3]"])
+@pytest.mark.parametrize("marker", ["[1,]", "[3-]", "[2 and 4]", "[doi:]", "[1 3]", "[196s]"])
 def test_a_mistyped_marker_is_refused_rather_than_kept_as_text(marker):
     with pytest.raises(MarkerError, match="is not a citation marker"):
         parse_paragraph(f"Ketamine blocks NMDA receptors {marker}.")
@@ -85,6 +85,13 @@ def test_a_mistyped_marker_is_refused_rather_than_kept_as_text(marker):
 
 def test_brackets_that_are_not_markers_stay_in_the_text():
     assert parse_paragraph("The dose [sic] was low [2].") == [ParsedClaim("The dose [sic] was low.", (2,))]
+
+
+@pytest.mark.parametrize("decade", ["[1960s]", "[2000s]", "[90s]"])
+def test_a_bracketed_decade_is_text_not_a_mistyped_marker(decade):
+    assert parse_paragraph(f"It was first used as an anaesthetic in the {decade} [1].") == [
+        ParsedClaim(f"It was first used as an anaesthetic in the {decade}.", (1,))
+    ]
 
 
 def test_parse_text_reads_each_line_or_paragraph():
