@@ -98,6 +98,14 @@ MAX_HEADING_WORDS = 15
 MAX_HEADING_CHARS = 150
 # A heading may end in "?" ("What is ketamine?"); these end a sentence or a list lead-in.
 NON_HEADING_ENDINGS = ".,;:!"
+# A group author in APA's author place: a short name in title case with one of these words.
+ORGANISATION_WORDS = {
+    "Agency", "Association", "Board", "Centre", "Center", "Centers", "College", "Commission", "Council",
+    "Department", "Federation", "Foundation", "Institute", "Institutes", "Ministry", "Network", "Office",
+    "Organisation", "Organization", "Service", "Services", "Society", "Trust", "University", "NHS", "NICE", "WHO",
+}
+NAME_CONNECTORS = {"of", "for", "and", "the", "on", "in", "&", "to"}
+MAX_ORGANISATION_WORDS = 10
 # A line ending in a word, a comma, a dash or an opening bracket stops mid-sentence.
 MID_SENTENCE_END = re.compile(r"[\w,(\-–—]$")
 HYPHEN_BREAK = re.compile(r"[^\W\d_]-$")
@@ -358,6 +366,16 @@ def _apa_authors(text):
     return authors
 
 
+def _organisation_author(text):
+    """``text`` as a group author ("World Health Organization", "National Institute of Mental Health"), or None."""
+    words = text.split()
+    if not 1 <= len(words) <= MAX_ORGANISATION_WORDS or not any(w.strip(",") in ORGANISATION_WORDS for w in words):
+        return None
+    if any(not (word[0].isupper() or word.lower() in NAME_CONNECTORS) for word in words):
+        return None  # a sentence-case title that happens to name one ("Association of ketamine use with ...")
+    return {"literal": text}
+
+
 def _vancouver_authors(text):
     authors = []
     for name in re.split(r",\s*", text.strip().rstrip(".")):
@@ -396,6 +414,12 @@ def parse_reference_line(text):
         authors = _apa_authors(before + ".") if before else []
         if authors:
             fields["authors"] = authors
+            parts = SENTENCE_BREAK.split(after, maxsplit=1)
+            fields["title"] = parts[0].rstrip(".").strip()
+            if len(parts) > 1:
+                fields.update(_container_fields(parts[1]))
+        elif before and _organisation_author(before):
+            fields["authors"] = [_organisation_author(before)]
             parts = SENTENCE_BREAK.split(after, maxsplit=1)
             fields["title"] = parts[0].rstrip(".").strip()
             if len(parts) > 1:

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 
 from articles.importing import ImportFailed, import_article
 from articles.models import Article, Citation, Claim, Section, Status, Topic
+from references.citations import render_text
 from references.models import MetadataSource, PeerReviewStatus, Reference
 
 pytestmark = pytest.mark.django_db
@@ -360,6 +361,9 @@ def test_a_url_only_reference_keeps_its_link_and_awaits_a_check():
     assert nhs.url.startswith("https://www.nhs.uk/")
     assert nhs.needs_check
     assert nhs.year == 2023
+    # A group author in APA's author place is the author, not the title.
+    assert (nhs.authors, nhs.title) == ([{"literal": "National Health Service"}], "Talking therapies")
+    assert render_text(nhs).startswith("National Health Service. (2023). Talking therapies.")
 
 
 # --- bad input: a clear message and nothing saved ---------------------------------

@@ -358,6 +358,32 @@ def test_apa_line_without_authors_has_the_title_first():
     }
 
 
+@pytest.mark.parametrize("line, author, title, container", [
+    ("World Health Organization. (2023). Depressive disorder (depression). https://www.who.int/news-room/"
+     "fact-sheets/detail/depression", "World Health Organization", "Depressive disorder (depression)", None),
+    ("American Psychiatric Association. (2013). Diagnostic and statistical manual of mental disorders. "
+     "American Psychiatric Publishing. https://doi.org/10.1176/appi.books.9780890425596",
+     "American Psychiatric Association", "Diagnostic and statistical manual of mental disorders",
+     "American Psychiatric Publishing"),
+    ("National Health Service. (2023). Talking therapies. https://www.nhs.uk/mental-health/",
+     "National Health Service", "Talking therapies", None),
+])
+def test_apa_line_with_a_group_author(line, author, title, container):
+    fields = parse_reference_line(line)
+    assert fields["authors"] == [{"literal": author}]
+    assert fields["title"] == title
+    assert fields.get("container_title") == container
+    assert fields["year"] in (2013, 2023)
+
+
+def test_a_sentence_case_title_naming_an_association_stays_a_title():
+    fields = parse_reference_line("Association of ketamine use with suicide risk. (2021). JAMA Psychiatry. "
+                                  "https://doi.org/10.1001/jamapsychiatry.2021.0001")
+    assert "authors" not in fields
+    assert fields["title"] == "Association of ketamine use with suicide risk"
+    assert fields["container_title"] == "JAMA Psychiatry"
+
+
 def test_vancouver_line():
     fields = parse_reference_line(
         "Zorumski CF, Izumi Y, Mennerick S. Ketamine: NMDA receptors and beyond. J Neurosci. "
