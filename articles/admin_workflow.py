@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from articles import gate, workflow
 from articles.models import ArticleRevision, ReviewerProfile
+from references.models import PeerReviewOverride
 
 WORKFLOW_FIELDS = ["workflow_blockers", "workflow_state", "revision_list", "audit_log"]
 
@@ -144,9 +145,7 @@ class WorkflowAdminMixin:
     @admin.display(description="History")
     def audit_log(self, article):
         entries = article.audit_entries.all()[:200]
-        if not entries:
-            return "No history yet."
-        return format_html(
+        history = format_html(
             '<table class="audit"><thead><tr><th>When</th><th>What</th><th>Who</th><th>From → to</th>'
             "<th>Comment</th></tr></thead><tbody>{}</tbody></table>",
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} → {}</td><td>{}{}</td></tr>", (
@@ -154,6 +153,29 @@ class WorkflowAdminMixin:
                  e.get_from_status_display(), e.get_to_status_display(),
                  f"On {e.claim_label}: " if e.claim_label else "", e.comment)
                 for e in entries
+            )),
+        ) if entries else "No history yet."
+        return format_html("{}{}", history, self._override_log(article))
+
+    def _override_log(self, article):
+        """Peer-review statuses set by hand on the sources this article cites: they decide what the gate accepts."""
+        overrides = (
+            PeerReviewOverride.objects.filter(reference__citations__claim__section__article=article)
+            .select_related("reference", "by").distinct()[:200]
+        )
+        if not overrides:
+            return ""
+        return format_html(
+            '<h3 class="override-log">Peer-review status set by hand on cited sources</h3>'
+            '<table class="audit override-log"><thead><tr><th>When</th><th>Source</th><th>Decision</th>'
+            "<th>Who</th><th>Reason</th></tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>', (
+                (f"{o.at:%Y-%m-%d %H:%M}", reverse("admin:references_reference_change", args=[o.reference_id]),
+                 o.reference.doi or o.reference.title or o.reference.url,
+                 f"{o.get_previous_status_display()} → "
+                 + (o.get_status_display() if o.status else f"computed status restored ({o.get_computed_status_display()})"),
+                 o.by or "a deleted user", o.reason)
+                for o in overrides
             )),
         )
 

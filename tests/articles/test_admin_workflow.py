@@ -5,7 +5,9 @@ from django.urls import reverse
 
 from articles import gate, workflow
 from articles.models import Article, Status
-from tests.factories import make_reviewer, make_user
+from references.models import PeerReviewStatus
+from references.services import override_peer_review
+from tests.factories import make_reference, make_reviewer, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -205,6 +207,23 @@ def test_the_change_form_costs_a_bounded_number_of_queries(client, editor, artic
     client.force_login(editor)
     with django_assert_max_num_queries(40):
         assert client.get(change_url(article)).status_code == 200
+
+
+def test_the_history_shows_peer_review_statuses_set_by_hand_on_cited_sources(client, editor, article):
+    cited = article.sections.first().claims.first().references.first()
+    override_peer_review(cited, status=PeerReviewStatus.NOT_PEER_REVIEWED, reason="A conference abstract.", by=editor)
+    elsewhere = make_reference(title="Cited by another article only")
+    override_peer_review(elsewhere, status=PeerReviewStatus.NOT_PEER_REVIEWED, reason="Not ours.", by=editor)
+    client.force_login(editor)
+    html = client.get(change_url(article)).content.decode()
+    assert "Peer-review status set by hand on cited sources" in html
+    assert "A conference abstract." in html and cited.doi in html
+    assert "Not ours." not in html
+
+
+def test_no_override_table_without_overrides(client, editor, article):
+    client.force_login(editor)
+    assert "set by hand on cited sources" not in client.get(change_url(article)).content.decode()
 
 
 def test_a_live_unchanged_article_offers_no_publish_button(client, editor, article, reviewer):
