@@ -261,6 +261,9 @@ class ClaimInline(admin.TabularInline):
     fields = ["position", "text", "is_context", "sources", "citation_details"]
     readonly_fields = ["citation_details"]
 
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related(
             Prefetch("citations", queryset=Citation.objects.select_related("reference").order_by("position", "id"))
