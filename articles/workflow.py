@@ -464,18 +464,30 @@ class ScheduledResult:
 
 
 def publish_scheduled(*, now=None):
-    """Publish every article whose time has come, each through the gate; return what happened to each."""
+    """Publish every article whose time has come, each through the gate; return what happened to each.
+
+    Safe to run from several machines at once: each article is claimed under a
+    row lock that other runs skip, and its schedule is read again under that
+    lock, so it is published (or refused) by exactly one run.
+    """
     now = now or timezone.now()
     results = []
-    due = Article.objects.filter(scheduled_at__lte=now).select_related("scheduled_by").order_by("scheduled_at", "pk")
-    for article in due:
-        try:
-            publish(article, by=article.scheduled_by)
-        except WorkflowError as error:
-            _record_failed_schedule(article, str(error))
-            results.append(ScheduledResult(article, False, str(error)))
-        else:
-            results.append(ScheduledResult(article, True))
+    due = Article.objects.filter(scheduled_at__lte=now).order_by("scheduled_at", "pk").values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            article = (
+                Article.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("scheduled_by").filter(pk=pk, scheduled_at__lte=now).first()
+            )
+            if article is None:
+                continue  # another run holds it, or has already published or refused it
+            try:
+                publish(article, by=article.scheduled_by)
+            except WorkflowError as error:
+                _record_failed_schedule(article, str(error))
+                results.append(ScheduledResult(article, False, str(error)))
+            else:
+                results.append(ScheduledResult(article, True))
     return results
 
 

@@ -1,12 +1,15 @@
 """check_article and publish_scheduled."""
 
 import datetime
+import threading
 from io import StringIO
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
 from articles import workflow
@@ -93,3 +96,45 @@ def test_publish_scheduled_refuses_when_the_scheduler_lost_permission(article, e
     with _at(start + datetime.timedelta(hours=3)), pytest.raises(CommandError):
         run("publish_scheduled")
     assert Article.objects.get(pk=article.pk).status == Status.APPROVED
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="needs PostgreSQL row locks"
+)
+def test_two_machines_running_publish_scheduled_at_once_publish_each_article_once():
+    from tests.factories import make_editor, make_reviewer, make_supported_article
+
+    editor, reviewer = make_editor("ed_cron"), make_reviewer("rev_cron")
+    start = timezone.now()
+    articles = []
+    for index in range(6):
+        article = make_supported_article(f"Scheduled {index}", author=editor)
+        workflow.submit(article, by=editor)
+        workflow.approve(article, by=reviewer)
+        workflow.schedule(article, by=editor, at=start + datetime.timedelta(minutes=1))
+        articles.append(article)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def cron_run():
+        try:
+            barrier.wait()
+            outcomes.extend(workflow.publish_scheduled(now=start + datetime.timedelta(minutes=2)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=cron_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(result.article.pk for result in outcomes) == sorted(article.pk for article in articles)
+    assert all(result.published for result in outcomes), [result.error for result in outcomes]
+    for article in articles:
+        article.refresh_from_db()
+        assert (article.status, article.scheduled_at) == (Status.PUBLISHED, None)
+        assert article.revisions.count() == 1
+        assert AuditEntry.objects.filter(article=article, action="publish").count() == 1
+    assert not AuditEntry.objects.filter(action="schedule_failed").exists()
