@@ -41,10 +41,25 @@ def _probe(check):
         return f"failed: {type(error).__name__}"
 
 
+def _page_copies():
+    """Whether this process may serve the pages it keeps: Redis must be reporting invalidations to it."""
+    from articles.cache import local_pages
+
+    local = local_pages()
+    if local is None:
+        return None
+    return "ok" if local.sync() is not None else "off: invalidations are not reaching this process (see the log)"
+
+
 @never_cache
 @require_GET
 def healthz(request):
-    """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming what failed."""
+    """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming what failed.
+
+    With Redis, "page_copies" also says whether this process serves the pages it
+    keeps in memory; when it does not, pages still come from Redis, so that is
+    reported but is not a failure.
+    """
     checks = {}
     for alias in connections:
         checks["database" if alias == "default" else f"database:{alias}"] = _probe(
@@ -52,6 +67,9 @@ def healthz(request):
         )
     checks["cache"] = _probe(_cache_answers)
     failed = sorted(name for name, result in checks.items() if result not in ("ok", "disabled"))
+    copies = _page_copies()
+    if copies is not None:
+        checks["page_copies"] = copies
     body = {"status": "unavailable" if failed else "ok", "checks": checks}
     if failed:
         body["failed"] = failed

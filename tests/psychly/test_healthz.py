@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,42 @@ def test_both_down_names_both():
     )
     assert answer["status"] == 503
     assert answer["body"]["failed"] == ["cache", "database"]
+
+
+@pytest.mark.django_db
+def test_with_redis_it_says_whether_pages_kept_in_memory_are_served(client, settings):
+    import redis
+
+    url = "redis://127.0.0.1:6379/11"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {url} (.ci/run starts one)")
+    settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": url}}
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok", "page_copies": "ok"}
+
+
+@pytest.mark.django_db
+def test_a_lost_watch_is_reported_but_is_no_failure(client, settings):
+    import redis
+
+    url = "redis://127.0.0.1:6379/11"
+    raw = redis.Redis.from_url(url)
+    try:
+        raw.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {url} (.ci/run starts one)")
+    settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": url}}
+    assert client.get("/healthz").json()["checks"]["page_copies"] == "ok"
+    for entry in raw.client_list():
+        if "B" in entry["flags"]:
+            raw.client_kill_filter(_id=entry["id"])
+    deadline = time.monotonic() + 1  # the closed connection reaches this process within microseconds
+    while (response := client.get("/healthz")).json()["checks"]["page_copies"] == "ok":
+        assert time.monotonic() < deadline, "the lost watch went unreported"
+        time.sleep(0.01)
+    assert response.status_code == 200
+    assert response.json()["checks"]["page_copies"].startswith("off: ")
+    assert "failed" not in response.json()
