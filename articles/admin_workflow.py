@@ -31,6 +31,8 @@ ADMIN_VERBS = {
     "withdraw": ("Return to draft", "Take the article out of review."),
     "archive": ("Archive", "Retire the article for good; a published one leaves the site."),
 }
+# Verbs that take a reason for the article's history.
+REASON_VERBS = ("unpublish", "withdraw", "unschedule")
 
 
 class WorkflowForm(forms.Form):
@@ -50,7 +52,7 @@ class WorkflowForm(forms.Form):
             del self.fields["reason"]
         else:
             del self.fields["at"]
-            if verb not in ("unpublish", "withdraw", "unschedule"):
+            if verb not in REASON_VERBS:
                 del self.fields["reason"]
 
 
@@ -58,7 +60,7 @@ def _run(verb, article, user, data):
     kwargs = {"by": user}
     if verb == "schedule":
         kwargs["at"] = data["at"]
-    if verb in ("unpublish", "withdraw", "unschedule"):
+    if verb in REASON_VERBS:
         kwargs["reason"] = data.get("reason", "")
     return getattr(workflow, verb)(article, **kwargs)
 
@@ -169,14 +171,16 @@ class WorkflowAdminMixin:
             '<h3 class="override-log">Peer-review status set by hand on cited sources</h3>'
             '<table class="audit override-log"><thead><tr><th>When</th><th>Source</th><th>Decision</th>'
             "<th>Who</th><th>Reason</th></tr></thead><tbody>{}</tbody></table>",
-            format_html_join("", '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>', (
-                (f"{o.at:%Y-%m-%d %H:%M}", reverse("admin:references_reference_change", args=[o.reference_id]),
-                 o.reference.doi or o.reference.title or o.reference.url,
-                 f"{o.get_previous_status_display()} → "
-                 + (o.get_status_display() if o.status else f"computed status restored ({o.get_computed_status_display()})"),
-                 o.by or "a deleted user", o.reason)
-                for o in overrides
-            )),
+            format_html_join(
+                "", '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{} → {}</td><td>{}</td><td>{}</td></tr>', (
+                    (f"{o.at:%Y-%m-%d %H:%M}", reverse("admin:references_reference_change", args=[o.reference_id]),
+                     o.reference.doi or o.reference.title or o.reference.url, o.get_previous_status_display(),
+                     o.get_status_display() if o.status
+                     else f"computed status restored ({o.get_computed_status_display()})",
+                     o.by or "a deleted user", o.reason)
+                    for o in overrides
+                ),
+            ),
         )
 
     def _is_live(self, article):

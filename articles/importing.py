@@ -524,7 +524,9 @@ def _continues_in_block(block):
             and (before is None or not MID_SENTENCE_END.search(before.text))
         )
 
-    headings = {line.number for index, line in enumerate(block) if is_heading(line, block[index - 1] if index else None)}
+    headings = {
+        line.number for index, line in enumerate(block) if is_heading(line, block[index - 1] if index else None)
+    }
 
     def continues(units, line):
         # A heading stands alone: it neither joins the line before nor takes the line after.
