@@ -235,7 +235,7 @@ def test_a_second_approval_gets_a_clear_message(client, article, editor, reviewe
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
     settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="needs PostgreSQL row locks"
 )
