@@ -44,9 +44,17 @@ class WorkflowForm(forms.Form):
         label="Publish at", required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In the site's time zone.",
     )
+    note = forms.CharField(
+        label="Note for readers", required=False, max_length=workflow.MAX_CHANGE_NOTE,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="What changed in this version, for example “Corrected the dose in ‘How it works’.” Shown with "
+                  "the date under “Corrections and updates” on the article. Leave empty for a first publication.",
+    )
 
     def __init__(self, *args, verb, **kwargs):
         super().__init__(*args, **kwargs)
+        if verb != "publish":
+            del self.fields["note"]
         if verb == "schedule":
             self.fields["at"].required = True
             del self.fields["reason"]
@@ -60,6 +68,8 @@ def _run(verb, article, user, data):
     kwargs = {"by": user}
     if verb == "schedule":
         kwargs["at"] = data["at"]
+    if verb == "publish":
+        kwargs["note"] = data.get("note", "")
     if verb in REASON_VERBS:
         kwargs["reason"] = data.get("reason", "")
     return getattr(workflow, verb)(article, **kwargs)

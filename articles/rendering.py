@@ -142,12 +142,14 @@ def frozen_history(article, number, snapshot):
 
     earlier = ArticleRevision.objects.filter(article=article, number__lt=number).order_by("number").values(
         "number", "published_at", "snapshot__reviewer__name", "snapshot__reviewer__credentials",
+        "snapshot__change_note",
     )
     history = [
         {
             "number": row["number"],
             "published_at": row["published_at"].isoformat(),
             "reviewer": reviewer_credit(row["snapshot__reviewer__name"], row["snapshot__reviewer__credentials"]),
+            "note": row["snapshot__change_note"] or "",
         }
         for row in earlier
     ]
@@ -156,6 +158,7 @@ def frozen_history(article, number, snapshot):
         "number": number,
         "published_at": snapshot["published_at"],
         "reviewer": reviewer_credit(reviewer.get("name"), reviewer.get("credentials")),
+        "note": snapshot.get("change_note") or "",
     })
     return history
 

@@ -131,6 +131,10 @@ class InvalidInput(WorkflowError):
     pass
 
 
+# The longest note for readers a published version may carry (what changed in it).
+MAX_CHANGE_NOTE = 500
+
+
 # -- helpers -----------------------------------------------------------------
 
 def allowed_verbs(article, user):
@@ -304,9 +308,16 @@ def approve(article, *, by, fingerprint=None):
 
 
 @transaction.atomic
-def publish(article, *, by):
-    """Freeze the approved content as a new revision and make it what readers see."""
+def publish(article, *, by, note=""):
+    """Freeze the approved content as a new revision and make it what readers see.
+
+    ``note`` tells readers what changed in this version (a correction, an
+    update); it is shown with the version's date under "Corrections and updates".
+    """
     _check_permission(by, "publish", article)
+    note = " ".join((note or "").split())
+    if len(note) > MAX_CHANGE_NOTE:
+        raise InvalidInput(f"The note for readers is {len(note)} characters long; keep it under {MAX_CHANGE_NOTE}.")
     locked = _lock(article)
     from_status = locked.status
     to_status = _target("publish", locked)
@@ -317,7 +328,7 @@ def publish(article, *, by):
     if locked.status == S.PUBLISHED and live is not None and live.fingerprint == report.fingerprint:
         raise InvalidTransition(f"This version of “{locked.title}” is already live.")
     now = timezone.now()
-    revision = _freeze(report, by=by, at=now)
+    revision = _freeze(report, by=by, at=now, note=note)
     locked.status = to_status
     locked.published_revision = revision
     locked.published_at = locked.published_at or now
@@ -503,11 +514,11 @@ def _record_failed_schedule(article, error):
 
 # -- revisions ---------------------------------------------------------------
 
-def _freeze(report, *, by, at):
+def _freeze(report, *, by, at, note=""):
     article = report.content.article
     references = report.content.references
     number = (ArticleRevision.objects.filter(article=article).aggregate(n=Max("number"))["n"] or 0) + 1
-    frozen = snapshot(report, references=references, published_at=at)
+    frozen = snapshot(report, references=references, published_at=at, change_note=note)
     revision = ArticleRevision.objects.create(
         article=article, number=number, title=article.title, fingerprint=report.fingerprint, snapshot=frozen,
         approved_by=article.approved_by, published_by=by, published_at=at,
@@ -518,7 +529,7 @@ def _freeze(report, *, by, at):
     return revision
 
 
-def snapshot(report, *, references, published_at):
+def snapshot(report, *, references, published_at, change_note=""):
     """The JSON readers' pages are rendered from: the words, and each source as it was when published."""
     article = report.content.article
     numbers = {ref.pk: i for i, ref in enumerate(references, 1)}
@@ -530,6 +541,7 @@ def snapshot(report, *, references, published_at):
         "byline": article.byline,
         "disclosure": article.disclosure,
         "published_at": published_at.isoformat(),
+        "change_note": change_note,
         "approved_at": article.approved_at.isoformat() if article.approved_at else None,
         "reviewer": {
             "name": profile.display_name if profile else _name(article.approved_by),

@@ -112,6 +112,39 @@ def test_scheduling_from_the_admin(client, editor, article, reviewer):
     assert Article.objects.get(pk=article.pk).scheduled_at.year == 2099
 
 
+def test_republishing_from_the_admin_with_a_note_for_readers(client, editor, article, reviewer):
+    article = approved(article, editor, reviewer)
+    workflow.publish(article, by=editor)
+    article.title = "Ketamine for depression, corrected"
+    article.save()
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    client.force_login(editor)
+    confirm = client.get(workflow_url(article, "publish")).content.decode()
+    assert 'name="note"' in confirm and "Corrections and updates" in confirm
+    response = client.post(workflow_url(article, "publish"), {"note": "Corrected the title."}, follow=True)
+    assert "Publish: done" in response.content.decode()
+    revision = Article.objects.get(pk=article.pk).published_revision
+    assert (revision.number, revision.snapshot["change_note"]) == (2, "Corrected the title.")
+    page = client.get(reverse("admin:articles_article_revision", args=[article.pk, 2])).content.decode()
+    assert "Note for readers: Corrected the title." in page
+
+
+def test_a_too_long_note_for_readers_is_a_form_error(client, editor, article, reviewer):
+    article = approved(article, editor, reviewer)
+    client.force_login(editor)
+    response = client.post(workflow_url(article, "publish"), {"note": "x" * 501})
+    assert response.status_code == 200
+    assert "Ensure this value has at most 500 characters" in response.content.decode()
+    assert Article.objects.get(pk=article.pk).status == Status.APPROVED
+
+
+def test_only_the_publish_page_asks_for_a_note(client, editor, article, reviewer):
+    article = approved(article, editor, reviewer)
+    client.force_login(editor)
+    assert 'name="note"' not in client.get(workflow_url(article, "schedule")).content.decode()
+
+
 def test_cancelling_a_schedule_from_the_admin(client, editor, article, reviewer):
     article = approved(article, editor, reviewer)
     client.force_login(editor)

@@ -90,3 +90,36 @@ def test_the_public_page_costs_few_queries(client, article, editor, reviewer, dj
     article = publish(article, editor, reviewer)
     with django_assert_max_num_queries(2):
         assert client.get(article.get_absolute_url()).status_code == 200
+
+
+def test_a_note_for_readers_says_what_changed_in_each_version(client, article, editor, reviewer):
+    article = publish(article, editor, reviewer)
+    assert article.published_revision.snapshot["change_note"] == ""
+    Claim.objects.filter(section__article=article, is_context=False).update(text="Ketamine blocks NMDA receptors, "
+                                                                             "at a dose of 0.5 mg/kg.")
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.publish(article, by=editor, note="  Added the dose\n used in the trials.  ")
+    article = Article.objects.get(pk=article.pk)
+    assert article.published_revision.snapshot["change_note"] == "Added the dose used in the trials."
+    page = client.get(article.get_absolute_url()).content.decode()
+    corrections = page[page.index('id="corrections-heading"'):]
+    assert '<span class="change-note">Added the dose used in the trials.</span>' in corrections
+    assert corrections.index("Version 2, updated") < corrections.index("Added the dose")
+    # A third version keeps the second's note in its history.
+    Claim.objects.filter(section__article=article, is_context=False).update(text="Ketamine blocks NMDA receptors.")
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.publish(article, by=editor)
+    history = Article.objects.get(pk=article.pk).published_revision.history
+    assert [(entry["number"], entry["note"]) for entry in history] == [
+        (1, ""), (2, "Added the dose used in the trials."), (3, ""),
+    ]
+
+
+def test_a_note_for_readers_has_a_length_limit(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    with pytest.raises(workflow.InvalidInput, match="note for readers is 501 characters long"):
+        workflow.publish(article, by=editor, note="x" * 501)
+    assert not ArticleRevision.objects.filter(article=article).exists()

@@ -94,7 +94,7 @@ def _build(payload, hostile_crossref):
     workflow.request_changes(article, by=reviewer, comment=f"Fix it {payload}", claim=claim)
     workflow.submit(article, by=editor)
     workflow.approve(article, by=reviewer)
-    workflow.publish(article, by=editor)
+    workflow.publish(article, by=editor, note=f"Corrected {payload}")
     # Submitted again: live, and back in the review queue with the payload in its re-review reason.
     workflow.submit(article, by=editor)
     return {"article": article, "editor": editor, "reviewer": reviewer, "section": section, "claim": claim,
@@ -114,6 +114,7 @@ def test_payload_renders_inert_everywhere(client, payload, hostile_crossref):
         _assert_inert(response.content.decode(), url)
     page = client.get(f"/articles/{article.slug}/").content.decode()
     assert "Ketamine blocks NMDA receptors" in page  # the claim is there, escaped
+    assert '<span class="change-note">Corrected ' in page  # and so is the note for readers
     # Feed readers render an Atom element of type "html" as HTML once the XML is parsed.
     feed = ElementTree.fromstring(client.get("/feed/").content)
     html_elements = [e for e in feed.iter() if e.get("type") == "html"]
