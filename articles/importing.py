@@ -193,10 +193,6 @@ CONTEXT_SENTENCE = re.compile(
 class Line:
     number: int
     text: str
-    last_number: int = 0  # the file's last line it spans: a hard-wrapped paragraph spans several
-
-    def __post_init__(self):
-        self.last_number = self.last_number or self.number
 
 
 @dataclass
@@ -412,14 +408,10 @@ def parse_reference_line(text):
         before = rest[: year.start()].strip().rstrip(".").strip()
         after = rest[year.end():].strip().lstrip(".").strip()
         authors = _apa_authors(before + ".") if before else []
+        if not authors and before and _organisation_author(before):
+            authors = [_organisation_author(before)]
         if authors:
             fields["authors"] = authors
-            parts = SENTENCE_BREAK.split(after, maxsplit=1)
-            fields["title"] = parts[0].rstrip(".").strip()
-            if len(parts) > 1:
-                fields.update(_container_fields(parts[1]))
-        elif before and _organisation_author(before):
-            fields["authors"] = [_organisation_author(before)]
             parts = SENTENCE_BREAK.split(after, maxsplit=1)
             fields["title"] = parts[0].rstrip(".").strip()
             if len(parts) > 1:
@@ -480,7 +472,7 @@ def _unwrap(lines):
     title = " ".join(line.text for line in blocks[0])
     if len(blocks[0]) > 1 and not title.endswith(".") and len(title.split()) <= MAX_TITLE_WORDS:
         # A long title wrapped onto a block of its own.
-        blocks[0] = [Line(blocks[0][0].number, title, blocks[0][-1].number)]
+        blocks[0] = [Line(blocks[0][0].number, title)]
     return [unit for block in blocks for unit in _join(block, _continues_in_block(block))]
 
 
@@ -491,7 +483,7 @@ def _join(lines, continues):
         if previous is not None and not _starts_unit(previous, line) and continues(units, line):
             # A compound broken at its hyphen ("high-" / "quality") is rejoined without a space.
             space = "" if HYPHEN_BREAK.search(previous.text) and line.text[0].isalpha() else " "
-            units[-1] = Line(previous.number, f"{previous.text}{space}{line.text}", line.number)
+            units[-1] = Line(previous.number, f"{previous.text}{space}{line.text}")
         else:
             units.append(line)
     return units
