@@ -408,8 +408,8 @@ def parse_reference_line(text):
         before = rest[: year.start()].strip().rstrip(".").strip()
         after = rest[year.end():].strip().lstrip(".").strip()
         authors = _apa_authors(before + ".") if before else []
-        if not authors and before and _organisation_author(before):
-            authors = [_organisation_author(before)]
+        if not authors and before and (group := _organisation_author(before)):
+            authors = [group]
         if authors:
             fields["authors"] = authors
             parts = SENTENCE_BREAK.split(after, maxsplit=1)

@@ -207,6 +207,11 @@ def _save(article, locked, fields):
         setattr(article, name, getattr(locked, name))
 
 
+def _local_time(moment):
+    """A moment as the audit log writes it: the site's time zone, to the minute, with the zone's name."""
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
+
+
 def _notify(event, article_id, **kwargs):
     transaction.on_commit(lambda: notifications.send(event, article_id, **kwargs))
 
@@ -361,7 +366,7 @@ def schedule(article, *, by, at):
     locked.scheduled_at, locked.scheduled_by = at, by
     _save(article, locked, ["scheduled_at", "scheduled_by"])
     _record(locked, WorkflowAction.SCHEDULE, by=by, from_status=from_status, fingerprint=report.fingerprint,
-            comment=f"To be published at {timezone.localtime(at):%Y-%m-%d %H:%M %Z}.")
+            comment=f"To be published at {_local_time(at)}.")
     return locked
 
 
@@ -375,7 +380,7 @@ def unschedule(article, *, by, reason=""):
     if locked.scheduled_at is None:
         raise InvalidTransition(f"“{locked.title}” is not scheduled for publication.")
     reason = (reason or "").strip()
-    was = f"Was to be published at {timezone.localtime(locked.scheduled_at):%Y-%m-%d %H:%M %Z}."
+    was = f"Was to be published at {_local_time(locked.scheduled_at)}."
     scheduled_by_id = locked.scheduled_by_id
     locked.scheduled_at = locked.scheduled_by = None
     _save(article, locked, ["scheduled_at", "scheduled_by"])

@@ -17,20 +17,13 @@ from tests.articles.publishing import make_published, publish
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
 LIST_URLS = ["/", "/feed/", "/sitemap.xml", "/search/?q=ketamine"]
 
 
 @pytest.fixture(autouse=True, params=["local memory", "redis"])
-def page_cache_backend(request, settings):
+def page_cache_backend(request):
     if request.param == "redis":
-        import redis
-
-        try:
-            redis.Redis.from_url(REDIS_URL).flushdb()
-        except redis.exceptions.ConnectionError:
-            pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
-        settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": REDIS_URL}}
+        request.getfixturevalue("redis_page_cache")
     yield request.param
     cache.clear()
 

@@ -9,7 +9,6 @@ import time
 import zlib
 
 import pytest
-import redis
 from django.core.cache import cache
 
 from articles import cache as page_cache
@@ -17,22 +16,15 @@ from articles.models import ArticlePage
 from articles.pages import page_html
 from psychly.cache import RedisCache
 from tests.articles.publishing import make_published, publish
+from tests.conftest import PAGE_CACHE_REDIS_URL, kill_key_watches
 
 pytestmark = pytest.mark.django_db
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
-
 
 @pytest.fixture
-def shared_redis(settings):
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL} (.ci/run starts one)")
-    settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": REDIS_URL}}
-    yield client
-    client.flushdb()
+def shared_redis(redis_page_cache):
+    """The Redis every server of the site shares (a raw client of it); Django's cache uses it."""
+    return redis_page_cache
 
 
 @pytest.fixture
@@ -53,7 +45,8 @@ def delete_shared_pages(shared_redis):
 
 def another_server_invalidates(slug):
     """Write the article's token through a cache backend of its own, as another server's publish does."""
-    RedisCache(REDIS_URL, {}).set(f"psychly:page:generation:article:{slug}", "written elsewhere", timeout=None)
+    other_server = RedisCache(PAGE_CACHE_REDIS_URL, {})
+    other_server.set(f"psychly:page:generation:article:{slug}", "written elsewhere", timeout=None)
 
 
 def wait_until(condition):
@@ -112,10 +105,7 @@ def test_a_flush_forgets_every_local_page(client, shared_redis, live, django_ass
 def test_a_lost_watch_stops_local_serving(client, shared_redis, live, django_assert_max_num_queries):
     url = live.get_absolute_url()
     client.get(url)
-    watching = [entry["id"] for entry in shared_redis.client_list() if "B" in entry["flags"]]
-    assert watching, "no connection watches the generation tokens"
-    for client_id in watching:
-        shared_redis.client_kill_filter(_id=client_id)
+    kill_key_watches(shared_redis)
     delete_shared_pages(shared_redis)
     # Invalidations may have been missed while the watch was down: the process's copy is not trusted.
     with django_assert_max_num_queries(5) as queries:

@@ -6,6 +6,7 @@ import uuid
 import pytest
 
 from psychly.cache import EVERYTHING, KeyWatcher, RedisCache
+from tests.conftest import kill_key_watches
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
@@ -90,10 +91,7 @@ def test_a_lost_watch_answers_none_then_everything_once_restarted(watched, monke
     import redis
 
     watcher, _ = watched
-    raw = redis.Redis.from_url(REDIS_URL)
-    for entry in raw.client_list():
-        if "B" in entry["flags"]:
-            raw.client_kill_filter(_id=entry["id"])
+    kill_key_watches(redis.Redis.from_url(REDIS_URL))
     deadline = time.monotonic() + 1
     while watcher.changed() is not None:
         assert time.monotonic() < deadline, "the closed watch went unnoticed"

@@ -11,6 +11,8 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.conftest import kill_key_watches
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # A port nothing listens on: connecting fails at once, as with a stopped Redis.
@@ -99,35 +101,16 @@ def test_both_down_names_both():
 
 
 @pytest.mark.django_db
-def test_with_redis_it_says_whether_pages_kept_in_memory_are_served(client, settings):
-    import redis
-
-    url = "redis://127.0.0.1:6379/11"
-    try:
-        redis.Redis.from_url(url).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {url} (.ci/run starts one)")
-    settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": url}}
+def test_with_redis_it_says_whether_pages_kept_in_memory_are_served(client, redis_page_cache):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok", "cache": "ok", "page_copies": "ok"}
 
 
 @pytest.mark.django_db
-def test_a_lost_watch_is_reported_but_is_no_failure(client, settings):
-    import redis
-
-    url = "redis://127.0.0.1:6379/11"
-    raw = redis.Redis.from_url(url)
-    try:
-        raw.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {url} (.ci/run starts one)")
-    settings.CACHES = {"default": {"BACKEND": "psychly.cache.RedisCache", "LOCATION": url}}
+def test_a_lost_watch_is_reported_but_is_no_failure(client, redis_page_cache):
     assert client.get("/healthz").json()["checks"]["page_copies"] == "ok"
-    for entry in raw.client_list():
-        if "B" in entry["flags"]:
-            raw.client_kill_filter(_id=entry["id"])
+    kill_key_watches(redis_page_cache)
     deadline = time.monotonic() + 1  # the closed connection reaches this process within microseconds
     while (response := client.get("/healthz")).json()["checks"]["page_copies"] == "ok":
         assert time.monotonic() < deadline, "the lost watch went unreported"
