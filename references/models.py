@@ -20,9 +20,38 @@ class RetractionStatus(models.TextChoices):
 
 class MetadataSource(models.TextChoices):
     CROSSREF = "crossref", "Crossref"
+    PUBMED = "pubmed", "PubMed"
     MANUAL = "manual", "Entered by hand"
     FILE = "file", "Reference manager export"
     CITATION_LINE = "citation_line", "Parsed from a reference line"
+
+
+# Sources whose record came from a bibliographic authority: only these are "verified" by a fetch.
+AUTHORITY_SOURCES = frozenset({MetadataSource.CROSSREF, MetadataSource.PUBMED})
+
+
+class EvidenceLevel(models.TextChoices):
+    """What kind of evidence a work is, from PubMed's publication types and MeSH, or Crossref's type."""
+
+    META_ANALYSIS = "meta_analysis", "Meta-analysis"
+    SYSTEMATIC_REVIEW = "systematic_review", "Systematic review"
+    RANDOMISED_TRIAL = "randomised_trial", "Randomised controlled trial"
+    CLINICAL_TRIAL = "clinical_trial", "Other clinical trial"
+    OBSERVATIONAL = "observational", "Observational study"
+    CASE_REPORT = "case_report", "Case report"
+    NARRATIVE_REVIEW = "narrative_review", "Narrative review"
+    GUIDELINE = "guideline", "Guideline"
+    ANIMAL = "animal", "Animal study"
+    IN_VITRO = "in_vitro", "In-vitro study"
+    PREPRINT = "preprint", "Preprint"
+    BOOK = "book", "Book or book chapter"
+    PRIMARY_RESEARCH = "primary_research", "Research article"
+    UNKNOWN = "unknown", "Not known"
+
+
+class VerificationDecision(models.TextChoices):
+    VERIFIED = "verified", "Verified by a reviewer"
+    WITHDRAWN = "withdrawn", "Verification withdrawn"
 
 
 class ReferenceQuerySet(models.QuerySet):
@@ -65,6 +94,36 @@ class Reference(models.Model):
     metadata_source = models.CharField(
         max_length=20, choices=MetadataSource.choices, default=MetadataSource.MANUAL
     )
+    # Who typed the reference in or imported it (None when it came from an authority with no one behind it).
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who entered or imported this reference; they may not verify it themselves.",
+    )
+    # A reviewer's decision that a reference entered by hand is what it says it is (references.services).
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_reason = models.TextField(blank=True)
+
+    # PubMed, the second authority.
+    pmid = models.CharField("PMID", max_length=20, null=True, blank=True, unique=True)
+    pmcid = models.CharField("PMCID", max_length=20, null=True, blank=True, unique=True)
+    pubmed_metadata = models.JSONField(null=True, blank=True, help_text="The PubMed record as fetched.")
+    pubmed_fetched_at = models.DateTimeField(null=True, blank=True)
+    publication_types = models.JSONField(default=list, blank=True, help_text="PubMed's publication types.")
+    mesh_terms = models.JSONField(default=list, blank=True, help_text="PubMed's MeSH descriptor names.")
+    abstract = models.TextField(blank=True)
+    evidence_level = models.CharField(
+        max_length=30, choices=EvidenceLevel.choices, default=EvidenceLevel.UNKNOWN,
+        help_text="Computed from PubMed's publication types and MeSH, or Crossref's type.",
+    )
+    evidence_description = models.CharField(
+        max_length=200, blank=True, help_text='The evidence level in plain words for readers: "Study in mice".'
+    )
+    # Non-empty when this work is itself an editorial notice (retraction, correction...), never a study.
+    notice_kind = models.CharField(max_length=40, blank=True)
+
     needs_check = models.BooleanField(
         default=False, help_text="Metadata was guessed (e.g. parsed from a reference line) and awaits an editor."
     )
@@ -111,8 +170,12 @@ class Reference(models.Model):
                 name="reference_doi_null_not_empty",
             ),
             models.CheckConstraint(
-                condition=models.Q(doi__isnull=False) | ~models.Q(url=""),
-                name="reference_has_doi_or_url",
+                condition=models.Q(doi__isnull=False) | models.Q(pmid__isnull=False) | ~models.Q(url=""),
+                name="reference_has_doi_pmid_or_url",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(verified_by__isnull=True) | ~models.Q(verification_reason=""),
+                name="reference_verification_needs_reason",
             ),
             models.CheckConstraint(
                 condition=models.Q(peer_review_override="") | ~models.Q(peer_review_override_reason=""),
@@ -162,6 +225,34 @@ class Reference(models.Model):
             self.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
             and not self.is_retracted
         )
+
+
+class ReferenceVerification(models.Model):
+    """One reviewer's decision that a reference entered by hand is genuine, or its withdrawal; append-only."""
+
+    reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="verifications")
+    decision = models.CharField(max_length=20, choices=VerificationDecision.choices)
+    reason = models.TextField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        get_latest_by = "at"
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="reference_verification_log_needs_reason"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()} by {self.by or 'a deleted user'} on {self.at:%Y-%m-%d}: {self.reason}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Verification records are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Verification records are append-only.")
 
 
 class PeerReviewOverride(models.Model):

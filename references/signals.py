@@ -7,3 +7,8 @@ from django.dispatch import Signal
 # Keyword arguments: reference, was_support (bool), is_support (bool),
 # newly_retracted (bool), changes (dict of field -> (old, new)).
 reference_status_changed = Signal()
+
+# Sent when a reference's fields that readers see (title, authors, journal, year, the editor's display
+# corrections...) change, so articles can void approvals or send live pages to re-review.
+# Keyword arguments: reference, changes (dict of field -> (old, new)).
+reference_display_changed = Signal()
