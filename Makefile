@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test env migrate demo clean serve bench
+.PHONY: run test install install-test env migrate demo clean serve bench bench-sweep
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,11 +51,18 @@ serve: migrate
 		GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn -c psychly/gunicorn.conf.py psychly.wsgi
 
 # The benchmark (bench/README.md): SQLite and PostgreSQL, or only the database DATABASE_URL names.
-# Installs wrk from Debian's packages when it is missing. Writes bench/results/latest.md.
+# Installs wrk from Debian's packages when it is missing. Writes bench/results/latest.md, and parsing.md from
+# bench/parsing.py (BENCH_ARGS="--only parsing" runs that alone, without wrk or a server).
 bench: install
 	@command -v wrk >/dev/null || { echo "Installing wrk"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/retraction_sweep.py $(SWEEP_ARGS)
+
+# The retraction sweep at scale (bench/retraction_sweep.py): 1,000,000 references in a temporary SQLite
+# database, 20,000 notices of the day from a stand-in Crossref. Writes bench/results/retraction_sweep.md.
+bench-sweep: install
+	$(PY) bench/retraction_sweep.py $(SWEEP_ARGS)
 
 # The browser journeys (tests/e2e) drive /usr/bin/chromium; without it they are skipped, and said so.
 test: install-test

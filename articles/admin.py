@@ -15,10 +15,11 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from articles.admin_import import ImportAdminMixin
-from articles import workflow
+from articles import attribution, workflow
 from articles.admin_workflow import WorkflowAdminMixin
 from articles.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
 from articles.models import Article, Citation, Claim, Section, Topic
+from psychly.admin_search import BoundedSearchMixin
 from references.models import Reference
 
 PASTE_HELP = (
@@ -28,7 +29,7 @@ PASTE_HELP = (
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(BoundedSearchMixin, admin.ModelAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -140,7 +141,7 @@ def _place_new_rows_last(formset, siblings):
 
 
 @admin.register(Article)
-class ArticleAdmin(ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
+class ArticleAdmin(BoundedSearchMixin, ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
     list_display = ["title", "status", "topic_list", "author_list", "unsupported_claims", "updated_at"]
     list_filter = ["status", "topics", "authors"]
     search_fields = ["title", "slug", "summary", "byline"]
@@ -173,11 +174,17 @@ class ArticleAdmin(ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
     def unsupported_claims(self, article):
         return getattr(article, "unsupported_claim_count", None) or 0
 
+    def save_model(self, request, obj, form, change):
+        # The working copy as stored before this save: save_related records what the whole form changed.
+        form.content_before = attribution.capture(obj) if change else None
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         # Whoever creates an article is its author unless they named others.
         if not change and not form.instance.authors.exists():
             form.instance.authors.add(request.user)
+        attribution.record(form.instance, by=request.user, before=getattr(form, "content_before", None))
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Section:
@@ -277,6 +284,22 @@ class ClaimInline(admin.TabularInline):
         return format_html('<a href="{}">pages, tables…</a>', url)
 
 
+def _record_and_void(request, article, before):
+    """After an edit on a section's or a claim's page: attribute it to the signed-in user, then void a stale approval."""
+    attribution.record(article, by=request.user, before=before)
+    _void_approval_if_edited(request, article)
+
+
+def _delete_recorded(request, queryset, article_of):
+    """Bulk deletion from a list, each affected article's change attributed to the signed-in user."""
+    rows = list(queryset)
+    articles = {article.pk: article for article in map(article_of, rows)}
+    before = {pk: attribution.capture(article) for pk, article in articles.items()}
+    queryset.delete()
+    for pk, article in articles.items():
+        _record_and_void(request, article, before[pk])
+
+
 def _void_approval_if_edited(request, article):
     if workflow.void_stale_approval(article, by=request.user):
         messages.warning(
@@ -292,7 +315,7 @@ class HiddenFromIndexMixin:
 
 
 @admin.register(Section)
-class SectionAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
+class SectionAdmin(BoundedSearchMixin, HiddenFromIndexMixin, admin.ModelAdmin):
     form = SectionForm
     inlines = [ClaimInline]
     fields = ["article", "position", "heading", "paste_text"]
@@ -304,6 +327,7 @@ class SectionAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
         return ["article"] if obj else []
 
     def save_model(self, request, obj, form, change):
+        form.content_before = attribution.capture(obj.article)
         if obj.position in (None, "") or (not change and form.cleaned_data.get("position") is None):
             obj.position = _next_position(Section.objects.filter(article=obj.article))
         super().save_model(request, obj, form, change)
@@ -318,12 +342,16 @@ class SectionAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
         added = form.append_pasted_claims(form.instance)
         if added:
             messages.info(request, f"Added {len(added)} claim(s) from pasted text.")
-        _void_approval_if_edited(request, form.instance.article)
+        _record_and_void(request, form.instance.article, form.content_before)
 
     def delete_model(self, request, obj):
         article = obj.article
+        before = attribution.capture(article)
         super().delete_model(request, obj)
-        _void_approval_if_edited(request, article)
+        _record_and_void(request, article, before)
+
+    def delete_queryset(self, request, queryset):
+        _delete_recorded(request, queryset.select_related("article"), lambda section: section.article)
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST and "_addanother" not in request.POST:
@@ -342,7 +370,7 @@ class CitationInline(admin.TabularInline):
 
 
 @admin.register(Claim)
-class ClaimAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
+class ClaimAdmin(BoundedSearchMixin, HiddenFromIndexMixin, admin.ModelAdmin):
     fields = ["section", "position", "text", "is_context"]
     readonly_fields = ["section"]
     inlines = [CitationInline]
@@ -352,14 +380,22 @@ class ClaimAdmin(HiddenFromIndexMixin, admin.ModelAdmin):
         # Claims are added on their section's page.
         return False
 
+    def save_model(self, request, obj, form, change):
+        form.content_before = attribution.capture(obj.section.article)
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        _void_approval_if_edited(request, form.instance.section.article)
+        _record_and_void(request, form.instance.section.article, form.content_before)
 
     def delete_model(self, request, obj):
         article = obj.section.article
+        before = attribution.capture(article)
         super().delete_model(request, obj)
-        _void_approval_if_edited(request, article)
+        _record_and_void(request, article, before)
+
+    def delete_queryset(self, request, queryset):
+        _delete_recorded(request, queryset.select_related("section__article"), lambda claim: claim.section.article)
 
     def response_change(self, request, obj):
         if "_continue" not in request.POST:

@@ -13,9 +13,11 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
-from articles import gate, workflow
-from articles.models import ArticleRevision, ReviewerProfile
+from articles import credits, gate, workflow
+from articles.models import ArticleRevision, ReviewerCreditChange, ReviewerProfile
+from articles.rendering import reviewer_credit
 from references.models import PeerReviewOverride
 
 WORKFLOW_FIELDS = ["workflow_blockers", "workflow_state", "revision_list", "audit_log"]
@@ -167,7 +169,23 @@ class WorkflowAdminMixin:
                 for e in entries
             )),
         ) if entries else "No history yet."
-        return format_html("{}{}", history, self._override_log(article))
+        return format_html("{}{}{}", history, self._content_change_log(article), self._override_log(article))
+
+    def _content_change_log(self, article):
+        """Who changed the words, sources and authors list, and what: whoever did since an approval is its author."""
+        changes = article.content_changes.all()[:200]
+        if not changes:
+            return ""
+        return format_html(
+            '<h3 class="content-changes">Changes to the content</h3>'
+            '<table class="audit content-changes"><thead><tr><th>When</th><th>Who</th><th>What changed</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (f"{c.at:%Y-%m-%d %H:%M}", c.user_name or "someone unrecorded",
+                 format_html_join(mark_safe("<br>"), "{}", ((line,) for line in c.description.splitlines())))
+                for c in changes
+            )),
+        )
 
     def _override_log(self, article):
         """Peer-review statuses set by hand on the sources this article cites: they decide what the gate accepts."""
@@ -317,7 +335,8 @@ def _bulk_action(verb):
             try:
                 getattr(workflow, verb)(article, by=request.user)
             except workflow.WorkflowError as error:
-                refused.append(f"{article.title}: {error.args[0] if isinstance(error, workflow.NotPublishable) else error}")
+                # Each reason named (a NotPublishable lists its blockers), so nobody has to open every article.
+                refused.append(f"{article.title}: {error}")
             else:
                 done += 1
         if done:
@@ -332,6 +351,101 @@ def _bulk_action(verb):
 
 @admin.register(ReviewerProfile)
 class ReviewerProfileAdmin(admin.ModelAdmin):
+    """Public credits: each reviewer edits their own, administrators any; every change is kept and shown."""
+
     list_display = ["user", "display_name", "credentials"]
     search_fields = ["display_name", "credentials", "user__username"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["credit_history"]
+
+    def get_fields(self, request, obj=None):
+        return ["user", "display_name", "credentials", *(["credit_history"] if obj else [])]
+
+    def get_readonly_fields(self, request, obj=None):
+        # The user a credit belongs to never changes; a new credit names its reviewer.
+        return ["user", "credit_history"] if obj else []
+
+    def _administers_credits(self, request):
+        return request.user.is_superuser or request.user.has_perm(credits.ADMIN_PERMISSION)
+
+    def get_autocomplete_fields(self, request):
+        # A reviewer adding their own credit chooses only themselves (and may not search users).
+        return super().get_autocomplete_fields(request) if self._administers_credits(request) else []
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user" and not self._administers_credits(request):
+            kwargs["queryset"] = db_field.related_model.objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        # A reviewer without a credit may create their own; administrators anyone's.
+        if self._administers_credits(request):
+            return True
+        user = request.user
+        return user.has_perm("articles.review_article") and not ReviewerProfile.objects.filter(user=user).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_change_permission(request) or ReviewerProfile.objects.filter(
+                user=request.user
+            ).exists()
+        return credits.may_change_credit(request.user, obj.user)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or (obj is not None and obj.user_id == request.user.pk)
+
+    def has_delete_permission(self, request, obj=None):
+        # Approvals keep the credit they froze; removing a reviewer's credit is an administrator's decision.
+        return request.user.is_active and (request.user.is_superuser or request.user.has_perm(credits.ADMIN_PERMISSION))
+
+    def save_model(self, request, obj, form, change):
+        try:
+            saved = credits.set_reviewer_credit(
+                reviewer=obj.user, display_name=obj.display_name, credentials=obj.credentials, by=request.user
+            )
+        except credits.CreditError as error:
+            raise PermissionDenied(str(error)) from error
+        obj.pk = saved.pk
+        obj._state.adding = False
+
+    @admin.display(description="History of this credit")
+    def credit_history(self, profile):
+        changes = ReviewerCreditChange.objects.filter(reviewer=profile.user_id)[:100]
+        if not changes:
+            return "No recorded changes."
+        return format_html(
+            '<table class="audit credit-history"><thead><tr><th>When</th><th>Who</th><th>Before</th><th>After</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", (
+                (f"{c.at:%Y-%m-%d %H:%M}", c.changed_by_name,
+                 reviewer_credit(c.old_display_name, c.old_credentials) or "(none)",
+                 reviewer_credit(c.new_display_name, c.new_credentials))
+                for c in changes
+            )),
+        )
+
+
+@admin.register(ReviewerCreditChange)
+class ReviewerCreditChangeAdmin(admin.ModelAdmin):
+    """Every change to every reviewer's public credit, read-only (for administrators)."""
+
+    list_display = ["at", "reviewer_name", "changed_by_name", "old_credit", "new_credit"]
+    search_fields = ["reviewer_name", "changed_by_name", "new_display_name", "old_display_name"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Before")
+    def old_credit(self, change):
+        return reviewer_credit(change.old_display_name, change.old_credentials) or "(none)"
+
+    @admin.display(description="After")
+    def new_credit(self, change):
+        return reviewer_credit(change.new_display_name, change.new_credentials)

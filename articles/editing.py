@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 
@@ -40,15 +41,27 @@ def _reference_for_doi(raw_doi):
 
 def resolve_pasted_text(article, text):
     """Parse pasted prose and resolve its markers against the article; raises PasteError naming the marker."""
-    from articles.parsing import MarkerError
+    from articles.parsing import MarkerError, TextTooLong, TooManyClaims
 
+    max_chars, max_claims = settings.PASTE_MAX_CHARS, settings.PASTE_MAX_CLAIMS
+    if len(text) > max_chars:
+        raise PasteError(
+            f"The pasted text is {len(text):,} characters; one paste may be at most {max_chars:,} "
+            "(the setting PASTE_MAX_CHARS). Paste it in parts, or use Articles → Import from text."
+        )
     try:
-        parsed = parse_text(text)
-    except MarkerError as error:
+        parsed = parse_text(text, max_claims=max_claims)
+    except TooManyClaims as error:
+        raise PasteError(
+            f"The pasted text makes more than {max_claims:,} claims, the most one paste may make "
+            "(the setting PASTE_MAX_CLAIMS). Paste it in parts, or use Articles → Import from text."
+        ) from error
+    except (MarkerError, TextTooLong) as error:
         raise PasteError(str(error)) from error
     # Numbers as readers see them: the gate's order of first citation, which publication freezes.
     numbered = gate.load_content(article).references if article is not None and article.pk else []
     resolved = []
+    by_doi = {}  # one lookup (and at most one Crossref fetch) per DOI, however often it is cited
     for claim in parsed:
         references = []
         for number in claim.numbers:
@@ -59,7 +72,9 @@ def resolve_pasted_text(article, text):
                 )
             references.append(numbered[number - 1])
         for raw_doi in claim.dois:
-            references.append(_reference_for_doi(raw_doi))
+            if raw_doi not in by_doi:
+                by_doi[raw_doi] = _reference_for_doi(raw_doi)
+            references.append(by_doi[raw_doi])
         unique = list(dict.fromkeys(references))
         resolved.append(ResolvedClaim(text=claim.text, references=unique))
     return resolved
@@ -69,16 +84,16 @@ def resolve_pasted_text(article, text):
 def append_claims(*, section, claims):
     """Add resolved claims at the end of a section, citations in marker order."""
     last = section.claims.aggregate(last=Max("position"))["last"]
-    position = 0 if last is None else last + 1
-    created = []
-    for resolved in claims:
-        claim = Claim.objects.create(section=section, position=position, text=resolved.text)
-        Citation.objects.bulk_create(
-            Citation(claim=claim, reference=reference, position=index)
-            for index, reference in enumerate(resolved.references)
-        )
-        created.append(claim)
-        position += 1
+    start = 0 if last is None else last + 1
+    # Two inserts however many claims: a long paste costs its length, not a query per claim.
+    created = Claim.objects.bulk_create(
+        Claim(section=section, position=start + offset, text=resolved.text) for offset, resolved in enumerate(claims)
+    )
+    Citation.objects.bulk_create(
+        Citation(claim=claim, reference=reference, position=index)
+        for claim, resolved in zip(created, claims)
+        for index, reference in enumerate(resolved.references)
+    )
     return created
 
 

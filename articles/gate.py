@@ -9,16 +9,17 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Prefetch
 
-from articles.models import Article, Citation, Claim, Section
-from references.models import PeerReviewStatus
+from articles.models import Article, Citation, Claim, ContentChange, Section
+from references.models import EvidenceLevel, PeerReviewStatus
 
 EXCERPT_LENGTH = 80
 
 # Blockers an approval can clear; every other blocker is about the content
 # itself, and a reviewer cannot approve content that has one.
-APPROVAL_CODES = frozenset({"no_approval", "stale_approval", "self_approval", "no_reviewer_credit"})
+APPROVAL_CODES = frozenset({"no_approval", "stale_approval", "self_approval", "no_reviewer_credit", "rereview_pending"})
 
 
 @dataclass(frozen=True)
@@ -154,12 +155,27 @@ def content_fingerprint(article, content=None):
 def _why_unsupported(reference):
     if reference.is_retracted:
         return "retracted"
+    if reference.notice_kind:
+        return f"an editorial notice ({reference.notice_kind.replace('_', ' ')}), not a study"
+    reasons = []
+    if not reference.is_verified:
+        reasons.append("unverified (entered by hand; verify it or fetch it from Crossref)")
     status = reference.effective_peer_review_status
     if status == PeerReviewStatus.NOT_PEER_REVIEWED:
-        return "not peer-reviewed"
-    if status == PeerReviewStatus.UNKNOWN:
-        return "peer-review status unknown"
-    return "does not count as support"
+        reasons.append("not peer-reviewed")
+    elif status == PeerReviewStatus.UNKNOWN:
+        reasons.append("peer-review status unknown")
+    return " and ".join(reasons) or "does not count as support"
+
+
+# Evidence too weak to carry a health claim alone: the review page warns, and WEAK_EVIDENCE_BLOCKS blocks.
+WEAK_EVIDENCE_LEVELS = frozenset({EvidenceLevel.ANIMAL, EvidenceLevel.IN_VITRO, EvidenceLevel.CASE_REPORT})
+
+
+def weak_evidence_only(loaded):
+    """Whether every source that supports this claim is an animal, in-vitro or case-report study."""
+    supporting = [c.reference for c in loaded.citations if c.reference.counts_as_support]
+    return bool(supporting) and all(ref.evidence_level in WEAK_EVIDENCE_LEVELS for ref in supporting)
 
 
 def _claim_blockers(content):
@@ -177,6 +193,9 @@ def _claim_blockers(content):
                 f"{c.reference.doi or c.reference.url} is {_why_unsupported(c.reference)}" for c in loaded.citations
             )
             yield Blocker("unsupported_claim", f"no source supports it ({reasons}).", **where)
+        elif settings.WEAK_EVIDENCE_BLOCKS and weak_evidence_only(loaded):
+            yield Blocker("weak_evidence_only", "its only support is animal, in-vitro or case-report evidence.",
+                          **where)
 
 
 def _article_blockers(content):
@@ -187,6 +206,17 @@ def _article_blockers(content):
         yield Blocker("no_byline", "The byline is missing: readers must see who wrote it, with credentials.")
     if not article.summary.strip():
         yield Blocker("no_summary", "The summary is missing.")
+
+
+def content_changers(article, since):
+    """The ids of the users who changed ``article``'s content after ``since`` (every change when None).
+
+    Each of them counts as an author of the approval that follows, whatever the authors list says.
+    """
+    changes = ContentChange.objects.filter(article=article).exclude(user=None)
+    if since is not None:
+        changes = changes.filter(at__gt=since)
+    return frozenset(changes.values_list("user_id", flat=True).distinct())
 
 
 def _approval_blockers(content, fingerprint):
@@ -201,17 +231,32 @@ def _approval_blockers(content, fingerprint):
         )
     if article.approved_by_id in content.author_ids:
         yield Blocker("self_approval", "It was approved by one of its own authors.")
-    profile = getattr(article.approved_by, "reviewer_profile", None)
-    if profile is None or not profile.display_name.strip() or not profile.credentials.strip():
+    elif article.approved_by_id in content_changers(article, article.approved_changes_since):
+        yield Blocker(
+            "self_approval",
+            f"It was approved by {article.approved_by}, who changed its content since the previous approval: "
+            "another reviewer must approve it.",
+        )
+    if not article.approved_credit_name.strip() or not article.approved_credit_credentials.strip():
         yield Blocker(
             "no_reviewer_credit",
-            "The approving reviewer has no name and credentials to show readers (add a reviewer profile).",
+            "The approving reviewer had no name and credentials to show readers when approving (add a reviewer "
+            "profile, then approve again).",
+        )
+    flagged_at = article.rereview_flagged_at
+    if article.needs_rereview and flagged_at is not None and (
+        article.approved_at is None or article.approved_at <= flagged_at
+    ):
+        reason = " ".join(article.rereview_reason.split()) or "a cited source changed"
+        yield Blocker(
+            "rereview_pending",
+            f"It was flagged for re-review after this approval ({reason}): a reviewer must approve it again.",
         )
 
 
 def _with_reviewer(article):
-    """Re-read the approver and their profile in one query, so the gate never trusts a stale in-memory copy."""
-    return Article.objects.select_related("approved_by__reviewer_profile").get(pk=article.pk)
+    """Re-read the article and its approver in one query, so the gate never trusts a stale in-memory copy."""
+    return Article.objects.select_related("approved_by").get(pk=article.pk)
 
 
 def content_blockers(content):

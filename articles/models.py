@@ -63,6 +63,14 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
     )
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The reviewer's public credit as it stood at approval: readers see this, never the profile as it is now.
+    approved_credit_name = models.CharField(max_length=200, blank=True, editable=False)
+    approved_credit_credentials = models.CharField(max_length=300, blank=True, editable=False)
+    approved_changes_since = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="The previous approval's time: whoever changed the content after it is an author of this "
+                  "approval (empty when there was none, so every change counts).",
+    )
     review_requested_at = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="When the article last joined the review queue."
     )
@@ -73,6 +81,10 @@ class Article(models.Model):
         help_text="A published article back in the review queue: new edits, or a cited source changed.",
     )
     rereview_reason = models.TextField(blank=True, editable=False)
+    rereview_flagged_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When a cited source's change last flagged it: only an approval given after this may be published.",
+    )
     urgent = models.BooleanField(
         default=False, editable=False, help_text="A published claim lost its only supporting source."
     )
@@ -178,6 +190,9 @@ class ReviewerProfile(models.Model):
     )
 
     class Meta:
+        permissions = [
+            ("change_any_reviewer_credit", "Can change any reviewer's public name and credentials"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~models.Q(display_name=""), name="reviewer_profile_name_not_empty"),
             models.CheckConstraint(condition=~models.Q(credentials=""), name="reviewer_profile_credentials_not_empty"),
@@ -253,6 +268,7 @@ class WorkflowAction(models.TextChoices):
     ARCHIVE = "archive", "Archived"
     WITHDRAW = "withdraw", "Returned to draft"
     APPROVAL_VOIDED = "approval_voided", "Approval voided by an edit"
+    SOURCE_CHANGED = "source_changed", "Approval voided: a cited source changed"
     FLAG_REREVIEW = "flag_rereview", "Flagged for re-review"
 
 
@@ -294,6 +310,74 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit entries are append-only.")
+
+
+class AppendOnly(models.Model):
+    """Rows written once and never changed or deleted by the application."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+
+
+class ContentChange(AppendOnly):
+    """Who changed an article's working copy (words, sources, authors list), when, and to what fingerprint.
+
+    Written by articles.attribution.record only. Whoever appears here after the
+    previous approval counts as an author of the next one, whatever the authors list says.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="content_changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the record still reads right after a user is deleted.
+    user_name = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+    description = models.TextField(help_text="What changed, in words.")
+    authors_changed = models.BooleanField(default=False)
+    fingerprint = models.CharField(max_length=64, help_text="The content fingerprint after the change.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["article", "at"], name="content_change_article_at")]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(description=""), name="content_change_says_what"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_name or 'someone'} at {self.at:%Y-%m-%d %H:%M}: {self.description[:80]}"
+
+
+class ReviewerCreditChange(AppendOnly):
+    """One change to a reviewer's public credit: who made it, when, and the name and credentials before and after."""
+
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="reviewer_credit_changes"
+    )
+    reviewer_name = models.CharField(max_length=200)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_name = models.CharField(max_length=200)
+    at = models.DateTimeField()
+    old_display_name = models.CharField(max_length=200, blank=True)
+    old_credentials = models.CharField(max_length=300, blank=True)
+    new_display_name = models.CharField(max_length=200)
+    new_credentials = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"Credit of {self.reviewer_name} changed by {self.changed_by_name} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class ArticlePage(models.Model):

@@ -63,6 +63,11 @@ def _message(article, event, **kwargs):
         return recipients, f"{prefix}: {article.title}", (
             f"{title} is live and needs re-review.\n\n{kwargs['reason']}\n\nReview it at {review_url}\n"
         )
+    if event == "approval_voided":
+        return _authors(article), f"Approval voided: {article.title}", (
+            f"The approval of {title} no longer stands.\n\n{kwargs['reason']}\n\n"
+            f"Submit it for review again: {admin_url}\n"
+        )
     if event == "schedule_failed":
         recipients = get_user_model().objects.filter(pk=kwargs.get("to_user_id")).exclude(email="")
         return recipients, f"Not published: {article.title}", (

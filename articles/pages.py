@@ -3,9 +3,10 @@
 A page shows the live revision, the article's review dates, the reviewer's
 public credit and any notice on a cited source. Each of those changes through
 articles.workflow (publish, re-approval of the live words, flag_for_rereview
-when a cited source changes, unpublish, archive) or through the receivers in
-articles.signals (a reviewer's credit, an editor saving the article), and each
-of those calls ``page_changed``.
+when a cited source changes, unpublish, archive) or through the receiver in
+articles.signals (an editor saving the article), and each of those calls
+``page_changed``. The credit is the one frozen at approval, so a reviewer
+editing their profile changes no page.
 """
 
 import json

@@ -46,21 +46,19 @@ class ArticleQuerySet(models.QuerySet):
         """Published articles with what the article page reads, in one query.
 
         That is the article's review dates, the live revision's frozen HTML and
-        page data (never the snapshot), the approver's public credit, and whether
+        page data (never the snapshot), the approver's public credit as frozen at approval, and whether
         any cited source now carries a notice (``cited_source_has_notice``), so
         the common page, whose sources have none, needs no second query.
         """
         return (
             self.published()
-            .select_related("published_revision", "approved_by__reviewer_profile")
+            .select_related("published_revision")
             .only(
                 "slug", "published_at", "approved_fingerprint", "last_reviewed_at", "next_review_due",
-                "review_interval_months", "approved_by", "published_revision",
+                "review_interval_months", "approved_credit_name", "approved_credit_credentials", "published_revision",
                 "published_revision__title", "published_revision__summary", "published_revision__fingerprint",
                 "published_revision__published_at", "published_revision__body_html", "published_revision__page",
                 "published_revision__topics", "published_revision__history",
-                "approved_by__first_name", "approved_by__last_name", "approved_by__username",
-                "approved_by__reviewer_profile__display_name", "approved_by__reviewer_profile__credentials",
             )
             .annotate(cited_source_has_notice=cited_source_has_notice())
         )

@@ -141,14 +141,22 @@ def _review_context(request, article):
         prefetch_related_objects(references, Prefetch(
             "peer_review_overrides", queryset=log_model.objects.select_related("by"), to_attr="override_log"
         ))
-    prefetch_related_objects(references, "peer_review_override_by")
+    prefetch_related_objects(references, "peer_review_override_by", "verified_by", "entered_by")
+    verification_model = Reference.verifications.rel.related_model
+    prefetch_related_objects(references, Prefetch(
+        "verifications", queryset=verification_model.objects.select_related("by"), to_attr="verification_log"
+    ))
     for ref in references:
         ref.citation_html = render_html(ref)
         ref.peer_review_label = PeerReviewStatus(ref.effective_peer_review_status).label
         ref.override_log = getattr(ref, "override_log", [])
+    weak_claims = [loaded for loaded in report.content.factual_claims if gate.weak_evidence_only(loaded)]
+    for loaded in weak_claims:
+        loaded.weak_evidence = True
     last_revision = ArticleRevision.objects.filter(article=article).order_by("-number").first()
     author_ids = report.content.author_ids
-    is_author = request.user.pk in author_ids
+    # Whoever changed the words since the last approval is one of their authors, whatever the list says.
+    is_author = request.user.pk in author_ids or request.user.pk in gate.content_changers(article, article.approved_at)
     return {
         "article": report.content.article,
         "report": report,
@@ -157,6 +165,9 @@ def _review_context(request, article):
         "authors": article.authors.all(),
         "references": references,
         "has_overrides": any(ref.override_log for ref in references),
+        "has_verifications": any(ref.verification_log for ref in references),
+        "weak_claims": weak_claims,
+        "can_verify": request.user.has_perm("references.verify_reference"),
         "audit": article.audit_entries.all()[:100],
         "diff": _diff_since(last_revision, report.content),
         "last_revision": last_revision,

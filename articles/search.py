@@ -6,6 +6,8 @@ elsewhere (SQLite in development and tests) every word must appear
 somewhere, newest first.
 """
 
+import re
+
 from django.db import connection
 from django.db.models import F, Q
 
@@ -15,9 +17,13 @@ MAX_QUERY_LENGTH = 200
 CONFIG = "english"
 
 
+# Control characters are no part of a word, and PostgreSQL refuses NUL in any text it is sent.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def clean_query(text):
-    """The words a reader typed, trimmed to a sane length."""
-    return " ".join((text or "").split())[:MAX_QUERY_LENGTH]
+    """The words a reader typed, control characters dropped, trimmed to a sane length."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", text or "").split())[:MAX_QUERY_LENGTH]
 
 
 def search_articles(text):

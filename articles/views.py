@@ -16,7 +16,9 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 
 from articles import gate, pages, rendering, workflow
-from articles.cache import article_scopes, cached_public_page, is_cacheable_request, lists_scope
+from articles.cache import (
+    any_value, article_scopes, cached_public_page, is_cacheable_request, lists_scope, page_number,
+)
 from articles.models import Article, Topic
 from articles.querysets import cited_source_has_notice
 from articles.search import clean_query, search_articles
@@ -54,7 +56,7 @@ def home(request):
     })
 
 
-@cached_public_page(lists_scope)
+@cached_public_page(lists_scope, params={"page": page_number})
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
     page = Paginator(Article.objects.for_listing().filter(topics=topic), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -64,7 +66,7 @@ def topic_detail(request, slug):
     })
 
 
-@cached_public_page(lists_scope)
+@cached_public_page(lists_scope, params={"q": any_value})
 def search(request):
     query = clean_query(request.GET.get("q", ""))
     results = list(search_articles(query)[:PAGE_SIZE]) if query else []
@@ -254,12 +256,9 @@ def _review(article, page):
     revision = article.published_revision
     frozen_reviewer = page.get("reviewer") or {}
     if article.approved_fingerprint == revision.fingerprint and article.last_reviewed_at:
-        profile = getattr(article.approved_by, "reviewer_profile", None) if article.approved_by else None
-        if profile is not None:
-            reviewer = {"name": profile.display_name, "credentials": profile.credentials}
-        elif article.approved_by is not None:
-            reviewer = {"name": article.approved_by.get_full_name() or article.approved_by.get_username(),
-                        "credentials": ""}
+        # The credit as it stood at that approval: a profile edited since changes no live page.
+        if article.approved_credit_name:
+            reviewer = {"name": article.approved_credit_name, "credentials": article.approved_credit_credentials}
         else:
             reviewer = frozen_reviewer
         return reviewer, article.last_reviewed_at, article.next_review_due

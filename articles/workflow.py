@@ -17,6 +17,14 @@ Decisions the table encodes:
 - An edit after approval voids it: the gate refuses to publish content other than
   the approved fingerprint, and ``void_stale_approval`` (called by the admin after
   every save) returns an approved article to draft, with an audit entry.
+- Nobody reviews words they wrote: ``approve`` and ``request_changes`` refuse the
+  listed authors and everyone who changed the content since the last approval
+  (articles.attribution records each change). ``approve`` freezes the reviewer's
+  public credit on the article; pages and revisions show that copy.
+- A re-review flag records when it was raised; only a reviewer's ``approve`` or
+  ``request_changes`` answers it, and the gate refuses to publish an approval
+  older than the flag. ``void_approval`` drops an approval when what readers see
+  of a cited source changed after it.
 - ``unpublish`` takes an article off the site; it comes back only through review
   (unpublished -> in review via ``submit``, or -> draft via ``withdraw``).
 - Any status but archived may be archived; archived is final.
@@ -30,10 +38,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles import gate, notifications, rendering
-from articles.models import Article, ArticleRevision, AuditEntry, Claim, Status, WorkflowAction
+from articles.models import Article, ArticleRevision, AuditEntry, Claim, ReviewerProfile, Status, WorkflowAction
 from articles.pages import page_changed
 from articles.search import store_search_vector
 from references.citations import render_html_and_text
+from references.models import EvidenceLevel
 
 S = Status
 
@@ -176,8 +185,15 @@ def _target(verb, locked):
 
 
 def _refuse_authors(locked, user, verb):
+    """Nobody reviews words they wrote: the authors list, and everyone who changed the content since the last approval."""
     if locked.authors.filter(pk=user.pk).exists():
         raise NotAllowed(f"You wrote “{locked.title}”, so you cannot {verb.replace('_', ' ')} it; another reviewer must.")
+    if user.pk in gate.content_changers(locked, locked.approved_at):
+        since = "its last approval" if locked.approved_at else "it was written"
+        raise NotAllowed(
+            f"You changed “{locked.title}” since {since}, so you count as one of its authors and cannot "
+            f"{verb.replace('_', ' ')} it; another reviewer must."
+        )
 
 
 def _name(user):
@@ -238,8 +254,11 @@ def submit(article, *, by):
     fields = ["status", "review_requested_at", "scheduled_at", "scheduled_by"]
     locked.scheduled_at = locked.scheduled_by = None
     if locked.status == S.PUBLISHED:
+        submitted = f"A new version was submitted by {_name(by)}."
+        # A reason already standing (a cited source changed) stays for the reviewer to see.
+        locked.rereview_reason = "\n".join(filter(None, [locked.rereview_reason if locked.needs_rereview else "",
+                                                          submitted]))
         locked.needs_rereview = True
-        locked.rereview_reason = f"A new version was submitted by {_name(by)}."
         fields += ["needs_rereview", "rereview_reason"]
     _save(article, locked, fields)
     _record(locked, WorkflowAction.SUBMIT, by=by, from_status=from_status, at=now,
@@ -266,8 +285,10 @@ def request_changes(article, *, by, comment, claim=None):
     locked.status = to_status
     fields = ["status"]
     if to_status == S.PUBLISHED:
+        # A reviewer looked: the flag is answered (the editors now have the reviewer's comment).
         locked.needs_rereview = False
-        fields.append("needs_rereview")
+        locked.rereview_flagged_at = None
+        fields += ["needs_rereview", "rereview_flagged_at"]
     _save(article, locked, fields)
     _record(locked, WorkflowAction.REQUEST_CHANGES, by=by, from_status=from_status, comment=comment, claim=claim,
             fingerprint=gate.content_fingerprint(locked))
@@ -292,17 +313,29 @@ def approve(article, *, by, fingerprint=None):
     problems = gate.content_blockers(content)
     if problems:
         raise NotPublishable("It cannot be approved until these are fixed:", problems)
+    # The credit readers will see is part of what is approved: frozen now, never read from the profile later.
+    profile = ReviewerProfile.objects.filter(user=by).first()
+    if profile is None or not profile.display_name.strip() or not profile.credentials.strip():
+        raise NotAllowed(
+            "You have no public name and credentials for readers to see: add your reviewer profile "
+            "(Reviewer profiles in the admin) before approving."
+        )
     now = timezone.now()
     locked.status = to_status
     locked.approved_fingerprint = current
+    # Whoever changes the content after the previous approval is an author of this one (see the gate).
+    locked.approved_changes_since = locked.approved_at
     locked.approved_by = by
+    locked.approved_credit_name, locked.approved_credit_credentials = profile.display_name, profile.credentials
     locked.approved_at = locked.last_reviewed_at = now
     locked.next_review_due = add_months(now, locked.review_interval_months)
     locked.needs_rereview = locked.urgent = False
     locked.rereview_reason = ""
+    locked.rereview_flagged_at = None
     _save(article, locked, [
-        "status", "approved_fingerprint", "approved_by", "approved_at", "last_reviewed_at", "next_review_due",
-        "needs_rereview", "urgent", "rereview_reason",
+        "status", "approved_fingerprint", "approved_changes_since", "approved_by", "approved_credit_name",
+        "approved_credit_credentials", "approved_at", "last_reviewed_at", "next_review_due",
+        "needs_rereview", "urgent", "rereview_reason", "rereview_flagged_at",
     ])
     _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
     if to_status == S.PUBLISHED:
@@ -338,10 +371,15 @@ def publish(article, *, by, note=""):
     locked.published_revision = revision
     locked.published_at = locked.published_at or now
     locked.scheduled_at = locked.scheduled_by = None
-    locked.needs_rereview = locked.urgent = False
-    _save(article, locked, [
-        "status", "published_revision", "published_at", "scheduled_at", "scheduled_by", "needs_rereview", "urgent",
-    ])
+    fields = ["status", "published_revision", "published_at", "scheduled_at", "scheduled_by"]
+    flagged_at = locked.rereview_flagged_at
+    if flagged_at is None or (locked.approved_at is not None and locked.approved_at > flagged_at):
+        # The approval published answers every flag raised before it; a later flag (which the gate
+        # refuses above) would stay for a reviewer.
+        locked.needs_rereview = locked.urgent = False
+        locked.rereview_flagged_at = None
+        fields += ["needs_rereview", "urgent", "rereview_flagged_at"]
+    _save(article, locked, fields)
     _record(locked, WorkflowAction.PUBLISH, by=by, from_status=from_status, fingerprint=report.fingerprint, at=now,
             comment=f"Revision {revision.number}.")
     _notify("published", locked.pk)
@@ -453,6 +491,30 @@ def void_stale_approval(article, *, by):
 
 
 @transaction.atomic
+def void_approval(article, *, reason):
+    """A cited source's display changed after approval: the approval no longer covers what readers would see.
+
+    An approved (or scheduled) article returns to draft; a published one whose
+    working copy holds an approval not yet published keeps its live revision and
+    loses that approval. Returns whether an approval was voided.
+    """
+    locked = _lock(article)
+    from_status = locked.status
+    live = locked.published_revision.fingerprint if locked.published_revision_id else None
+    if from_status == S.APPROVED:
+        locked.status = S.DRAFT
+    elif not (from_status == S.PUBLISHED and locked.approved_fingerprint and locked.approved_fingerprint != live):
+        return False
+    locked.approved_fingerprint = ""
+    locked.scheduled_at = locked.scheduled_by = None
+    _save(article, locked, ["status", "approved_fingerprint", "scheduled_at", "scheduled_by"])
+    _record(locked, WorkflowAction.SOURCE_CHANGED, by=None, from_status=from_status,
+            comment=f"{reason} It must be submitted and approved again.")
+    _notify("approval_voided", locked.pk, reason=reason)
+    return True
+
+
+@transaction.atomic
 def flag_for_rereview(article, *, reason, urgent=False):
     """Put a published article back in the review queue (it stays live); ``urgent`` if a claim lost its support."""
     locked = _lock(article)
@@ -464,7 +526,10 @@ def flag_for_rereview(article, *, reason, urgent=False):
     locked.needs_rereview = True
     locked.urgent = locked.urgent or urgent
     locked.rereview_reason = "\n".join(filter(None, [locked.rereview_reason, reason]))
-    _save(article, locked, ["needs_rereview", "urgent", "rereview_reason", "review_requested_at"])
+    # Only an approval given after this moment answers the flag (the gate refuses to publish an older one).
+    locked.rereview_flagged_at = now
+    _save(article, locked, ["needs_rereview", "urgent", "rereview_reason", "review_requested_at",
+                            "rereview_flagged_at"])
     _record(locked, WorkflowAction.FLAG_REREVIEW, by=None, from_status=locked.status, comment=reason, at=now)
     _notify("flagged", locked.pk, reason=reason, urgent=urgent)
     # Called when a cited source changes: the page's notice on that source must show.
@@ -534,12 +599,24 @@ def _freeze(report, *, by, at, note=""):
     return revision
 
 
+def reader_facts(ref):
+    """What readers are told of a source beside its citation: how its record was checked, and its evidence."""
+    evidence = ref.evidence_description or (
+        ref.get_evidence_level_display() if ref.evidence_level != EvidenceLevel.UNKNOWN else ""
+    )
+    return {
+        "verified": ref.is_verified,
+        "entered_by_hand": not ref.from_authority,
+        "verified_by_reviewer": ref.verified_by_reviewer,
+        "evidence": evidence,
+    }
+
+
 def snapshot(report, *, references, published_at, change_note=""):
     """The JSON readers' pages are rendered from: the words, and each source as it was when published."""
     article = report.content.article
     numbers = {ref.pk: i for i, ref in enumerate(references, 1)}
     rendered = {ref.pk: render_html_and_text(ref) for ref in references}
-    profile = getattr(article.approved_by, "reviewer_profile", None)
     return {
         "title": article.title,
         "summary": article.summary,
@@ -548,9 +625,10 @@ def snapshot(report, *, references, published_at, change_note=""):
         "published_at": published_at.isoformat(),
         "change_note": change_note,
         "approved_at": article.approved_at.isoformat() if article.approved_at else None,
+        # The credit frozen at approval, whatever the reviewer's profile says now.
         "reviewer": {
-            "name": profile.display_name if profile else _name(article.approved_by),
-            "credentials": profile.credentials if profile else "",
+            "name": article.approved_credit_name or _name(article.approved_by),
+            "credentials": article.approved_credit_credentials,
         },
         "sections": [
             {
@@ -580,6 +658,7 @@ def snapshot(report, *, references, published_at, change_note=""):
                 "text": rendered[ref.pk][1],
                 "peer_review_status": ref.effective_peer_review_status,
                 "retraction_status": ref.retraction_status,
+                **reader_facts(ref),
             }
             for ref in references
         ],

@@ -416,7 +416,14 @@ def main():
                         "else SQLite and PostgreSQL (postgres://postgres@127.0.0.1:5432/psychly_bench)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the data a previous run built instead of rebuilding it")
+    parser.add_argument("--only", choices=["parsing", "site"],
+                        help="parsing: only the parsing benchmark (bench/parsing.py); site: skip it")
     arguments = parser.parse_args()
+    if arguments.only != "site":
+        # Parsing time per KB, 1 KB to 1 MB, hostile inputs included: bench/results/parsing.md.
+        subprocess.run([python(), str(BENCH / "parsing.py")], check=True, cwd=ROOT)
+        if arguments.only == "parsing":
+            return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk (make bench does it for you)")
     WORK.mkdir(exist_ok=True)

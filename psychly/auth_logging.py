@@ -11,19 +11,16 @@ import logging
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.views import csrf, defaults
 
+from psychly.client_ip import client_ip
+
 logger = logging.getLogger("psychly.auth")
 
 
 def client_address(request):
-    """The address django-axes also keys lockouts on (REMOTE_ADDR, or the proxy's header when trusted)."""
+    """The address django-axes also keys lockouts on (psychly.client_ip: the client behind trusted proxies)."""
     if request is None:
         return "-"
-    try:
-        from axes.helpers import get_client_ip_address
-
-        return get_client_ip_address(request) or "-"
-    except Exception:  # noqa: BLE001 - logging must never break a sign-in
-        return request.META.get("REMOTE_ADDR", "-")
+    return client_ip(request) or "-"
 
 
 def _who(request):

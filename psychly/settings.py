@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from psychly.client_ip import parse_networks
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -68,6 +70,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything validates the Host header: load balancers probe /healthz by IP address.
+    "psychly.middleware.HealthzMiddleware",
+    # A NUL in a search (public, admin, autocomplete) is an error in PostgreSQL: refused with 400 first.
+    "psychly.middleware.RefuseControlCharactersMiddleware",
     # Before everything that reads sessions or cookies: a cached public page needs none of it.
     "articles.cache.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -76,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Every request's Crossref calls share one time budget, well under the worker's timeout.
+    "references.crossref.RequestBudgetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a locked-out sign-in into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -107,7 +115,19 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A kept connection is checked before each request reuses it, so a database restart costs a reconnect, not a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several processes (gunicorn workers, cron) write one file: each transaction takes the write lock when
+    # it begins and waits up to SQLITE_TIMEOUT seconds for it, instead of failing with "database is locked"
+    # when it first writes; WAL lets readers carry on meanwhile. Options given in DATABASE_URL win.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env.float("SQLITE_TIMEOUT", default=20.0),
+        "init_command": "PRAGMA journal_mode=WAL;",
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
 
 # A PostgreSQL read replica, off unless DATABASE_REPLICA_URL is set: anonymous
 # reads go there, writes, transactions and signed-in requests to the primary
@@ -115,6 +135,7 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["psychly.db_router.PrimaryReplicaRouter"]
     MIDDLEWARE.insert(0, "psychly.db_router.PinSignedInToPrimaryMiddleware")
@@ -130,12 +151,18 @@ elif env.str("REDIS_URL", default=""):
             # Django's built-in Redis backend, reusing its Redis client (psychly/cache.py).
             "BACKEND": "psychly.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
+            # A Redis that hangs or cannot be reached costs a request this long at most, not a worker timeout:
+            # the page is then rendered from the database (articles.cache).
+            "OPTIONS": {"socket_connect_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
+                        "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0)},
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Seconds an SMTP connect, read or write may take, so a silent mail server never holds a request or command.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Psychly Editorial <editorial@localhost>")
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -215,7 +242,15 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_BEHIND_REVERSE_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+# Lockouts and the security log name the client, not the proxy in front of it (psychly/client_ip.py):
+# X-Forwarded-For is read only from a peer in TRUSTED_PROXIES (addresses or CIDR blocks). Behind
+# BEHIND_TLS_PROXY that defaults to loopback and the private ranges, where load balancers sit.
+_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"]
+TRUSTED_PROXIES = env.list(
+    "TRUSTED_PROXIES", default=_PRIVATE_NETWORKS if env.bool("BEHIND_TLS_PROXY", default=False) else []
+)
+parse_networks(TRUSTED_PROXIES)  # a mistyped entry stops start-up with its name, rather than trusting nothing
+AXES_CLIENT_IP_CALLABLE = "psychly.client_ip.client_ip"
 
 LOGIN_URL = "admin:login"
 
@@ -231,15 +266,61 @@ CROSSREF_API_URL = env.str("CROSSREF_API_URL", default="https://api.crossref.org
 CROSSREF_MAILTO = env.str("CROSSREF_MAILTO", default="")
 CROSSREF_TIMEOUT = env.float("CROSSREF_TIMEOUT", default=10.0)
 CROSSREF_MAX_RETRIES = env.int("CROSSREF_MAX_RETRIES", default=3)
+# The whole answer of one call, however slowly it trickles in, and its largest size. Real work answers
+# are 3-40 KB; a work with thousands of authors and references stays well under 2 MB.
+CROSSREF_DEADLINE = env.float("CROSSREF_DEADLINE", default=10.0)
+CROSSREF_MAX_BYTES = env.int("CROSSREF_MAX_BYTES", default=2 * 1024 * 1024)
+# Every Crossref call of one web request (retries and waits included) within this many seconds, well
+# under gunicorn's 30 s worker timeout (GUNICORN_TIMEOUT); commands get CROSSREF_COMMAND_BUDGET per DOI.
+CROSSREF_REQUEST_BUDGET = env.float("CROSSREF_REQUEST_BUDGET", default=15.0)
+CROSSREF_COMMAND_BUDGET = env.float("CROSSREF_COMMAND_BUDGET", default=60.0)
+
+# Claims whose only support is animal, in-vitro or case-report evidence: a warning on the review page,
+# or with this on, a publish-gate blocker (weak_evidence_only).
+WEAK_EVIDENCE_BLOCKS = env.bool("WEAK_EVIDENCE_BLOCKS", default=False)
+
+# Retraction watch (references.watch): the first sweep looks this many days back; a page of 1,000 notices
+# must arrive within the timeout and the cap; a running sweep silent this long is taken over.
+RETRACTION_SWEEP_FIRST_DAYS = env.int("RETRACTION_SWEEP_FIRST_DAYS", default=7)
+RETRACTION_SWEEP_TIMEOUT = env.float("RETRACTION_SWEEP_TIMEOUT", default=60.0)
+RETRACTION_SWEEP_MAX_BYTES = env.int("RETRACTION_SWEEP_MAX_BYTES", default=32 * 1024 * 1024)
+RETRACTION_SWEEP_STALE_MINUTES = env.int("RETRACTION_SWEEP_STALE_MINUTES", default=30)
+# refresh_references without DOIs re-fetches at most this many references a run, oldest first, and reports
+# how many were last checked more than REFRESH_WITHIN_DAYS ago.
+REFRESH_BUDGET_PER_RUN = env.int("REFRESH_BUDGET_PER_RUN", default=500)
+REFRESH_WITHIN_DAYS = env.int("REFRESH_WITHIN_DAYS", default=30)
+
+# PubMed (NCBI E-utilities), the second authority: the endpoint can point at a local recorded server;
+# an API key raises NCBI's limit from 3 to 10 requests a second; tool and email identify us to NCBI.
+NCBI_API_URL = env.str("NCBI_API_URL", default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils")
+NCBI_API_KEY = env.str("NCBI_API_KEY", default="")
+NCBI_EMAIL = env.str("NCBI_EMAIL", default="")
+NCBI_TOOL = env.str("NCBI_TOOL", default="psychly-editorial")
+# Seconds for one PubMed call, retries of 429/5xx answers included.
+NCBI_TIMEOUT = env.float("NCBI_TIMEOUT", default=15.0)
 
 # How long a public page may stay in the cache; publishing makes it stale at once anyway.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # With Redis, each process also keeps the pages it served in memory, up to this many MiB (0: none);
 # Redis reports every invalidation to every process, so a kept page is never served stale.
 PAGE_CACHE_LOCAL_MIB = env.float("PAGE_CACHE_LOCAL_MIB", default=32)
+# Pages larger than this are not stored in the shared cache (Redis's own memory is bounded by its maxmemory).
+PAGE_CACHE_MAX_ENTRY_KIB = env.float("PAGE_CACHE_MAX_ENTRY_KIB", default=1024)
+# How often each process looks in the database for an invalidation that could not reach Redis.
+PAGE_CACHE_RECHECK_SECONDS = env.float("PAGE_CACHE_RECHECK_SECONDS", default=2.0)
 
 SITE_NAME = env.str("SITE_NAME", default="Psychly")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# Parsing limits (bench/README.md): parsing is linear, these only refuse what no article is, with a
+# message naming the setting. One paste box: characters and claims. A sentence pysbd must read whole.
+PASTE_MAX_CHARS = env.int("PASTE_MAX_CHARS", default=100_000)
+PASTE_MAX_CLAIMS = env.int("PASTE_MAX_CLAIMS", default=1_000)
+PARSE_MAX_SENTENCE_CHARS = env.int("PARSE_MAX_SENTENCE_CHARS", default=5_000)
+# One import (a file or the admin's paste): claims. pysbd's cost is per sentence as well as per character.
+IMPORT_MAX_CLAIMS = env.int("IMPORT_MAX_CLAIMS", default=20_000)
+# Admin search: longer queries are refused with a message (each word becomes a LIKE over several columns).
+ADMIN_SEARCH_MAX_CHARS = env.int("ADMIN_SEARCH_MAX_CHARS", default=200)
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from articles import views
-from articles.cache import cached_public_page, lists_scope
+from articles.cache import cached_public_page, lists_scope, page_number
 from articles.feeds import LatestArticlesFeed
 from articles.sitemaps import SITEMAPS
 from psychly import views as site_views
@@ -21,7 +21,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("review/", include("articles.review_urls")),
     path("feed/", cached_public_page(lists_scope)(LatestArticlesFeed()), name="feed"),
-    path("sitemap.xml", cached_public_page(lists_scope)(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
+    path("sitemap.xml", cached_public_page(lists_scope, params={"p": page_number})(sitemap), {"sitemaps": SITEMAPS},
+         name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]

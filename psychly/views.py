@@ -54,10 +54,12 @@ def _page_copies():
 @never_cache
 @require_GET
 def healthz(request):
-    """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming what failed.
+    """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming a database that failed.
 
-    With Redis, "page_copies" also says whether this process serves the pages it
-    keeps in memory; when it does not, pages still come from Redis, so that is
+    A cache that fails is reported as "down: ..." under "degraded", with 200:
+    readers are still served, from the database (articles.cache). With Redis,
+    "page_copies" also says whether this process serves the pages it keeps in
+    memory; when it does not, pages still come from Redis, so that is
     reported but is not a failure.
     """
     checks = {}
@@ -65,14 +67,19 @@ def healthz(request):
         checks["database" if alias == "default" else f"database:{alias}"] = _probe(
             lambda alias=alias: _database_answers(alias)
         )
-    checks["cache"] = _probe(_cache_answers)
-    failed = sorted(name for name, result in checks.items() if result not in ("ok", "disabled"))
+    cache_check = _probe(_cache_answers)
+    checks["cache"] = (cache_check if cache_check in ("ok", "disabled")
+                       else "down: " + cache_check.removeprefix("failed: "))
+    failed = sorted(name for name, result in checks.items() if result not in ("ok", "disabled") and name != "cache")
+    degraded = ["cache"] if checks["cache"].startswith("down: ") else []
     copies = _page_copies()
     if copies is not None:
         checks["page_copies"] = copies
-    body = {"status": "unavailable" if failed else "ok", "checks": checks}
+    body = {"status": "unavailable" if failed else "degraded" if degraded else "ok", "checks": checks}
     if failed:
         body["failed"] = failed
+    if degraded:
+        body["degraded"] = degraded
     return JsonResponse(body, status=503 if failed else 200)
 
 

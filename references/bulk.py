@@ -8,13 +8,14 @@ import rispy
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from references import crossref
+from references import crossref, pubmed, services
 from references.doi import InvalidDOI, find_doi, normalise_doi
 from references.metadata import CSL_TYPES
-from references.models import MetadataSource, Reference
-from references.services import add_reference_by_doi, save_reference
+from references.models import AUTHORITY_SOURCES, MetadataSource, Reference
+from references.services import add_reference_by_doi, apply_work, save_reference
 
-FAILED = {"invalid", "not found", "Crossref unavailable", "Crossref error", "rejected"}
+FAILED = {"invalid", "not found", "Crossref unavailable", "Crossref error", "rejected", "PubMed unavailable",
+          "PubMed error"}
 
 
 @dataclass
@@ -23,6 +24,12 @@ class AddResult:
     outcome: str  # added, already present, invalid, not found, Crossref unavailable, Crossref error, rejected
     detail: str = ""
     reference: Reference | None = None
+    # For an imported entry: Crossref could not be asked, so its record stays as the file gave it.
+    crossref_unreachable: bool = False
+
+    @property
+    def verified(self):
+        return self.reference is not None and self.reference.metadata_source in AUTHORITY_SOURCES
 
     @property
     def failed(self):
@@ -38,10 +45,12 @@ def _wanted(line):
     return line and not line.startswith("#")
 
 
-def add_one(line):
-    """Add one DOI or URL and say what happened."""
+def add_one(line, *, by=None):
+    """Add one DOI, PMID, PMCID or URL and say what happened."""
+    if pubmed.looks_like_pubmed_id(line):
+        return add_one_pubmed(line, by=by)
     try:
-        reference, created = add_reference_by_doi(line)
+        reference, created = add_reference_by_doi(line, by=by)
     except InvalidDOI as exc:
         return AddResult(line, "invalid", str(exc))
     except crossref.WorkNotFound as exc:
@@ -57,9 +66,37 @@ def add_one(line):
     return AddResult(line, "already present", str(reference), reference)
 
 
-def add_many(lines):
-    """Add every DOI or URL in lines (blank and # lines skipped); one AddResult each."""
-    return [add_one(line.strip()) for line in lines if _wanted(line)]
+def add_one_pubmed(line, *, by=None):
+    """Add one PMID or PMCID (or PubMed/PMC link) through PubMed and say what happened."""
+    try:
+        reference, created = services.add_reference_by_pmid(line, by=by)
+    except pubmed.InvalidPubMedId as exc:
+        return AddResult(line, "invalid", str(exc))
+    except pubmed.RecordNotFound as exc:
+        return AddResult(line, "not found", str(exc))
+    except pubmed.PubMedUnavailable as exc:
+        return AddResult(line, "PubMed unavailable", str(exc))
+    except pubmed.PubMedError as exc:
+        return AddResult(line, "PubMed error", str(exc))
+    except ValidationError as exc:
+        return AddResult(line, "rejected", "; ".join(exc.messages))
+    return AddResult(line, "added" if created else "already present", str(reference), reference)
+
+
+def add_many(lines, *, by=None, budget_per_line=None):
+    """Add every DOI or URL in lines (blank and # lines skipped); one AddResult each.
+
+    Crossref calls share the caller's time budget (a web request's); ``budget_per_line`` gives each line
+    its own as well (commands, which have no worker timeout but must not hang).
+    """
+    if budget_per_line is None:
+        return [add_one(line.strip(), by=by) for line in lines if _wanted(line)]
+    results = []
+    for line in lines:
+        if _wanted(line):
+            with crossref.budget(budget_per_line):
+                results.append(add_one(line.strip(), by=by))
+    return results
 
 
 # Reference-manager exports. Each entry becomes Reference field values; a
@@ -176,8 +213,27 @@ def parse_export(text, filename=""):
     )
 
 
-def import_entry(entry):
-    """Save one export entry, offline, unless its DOI (or URL) is already present."""
+def _from_crossref(doi, *, by):
+    """The entry's record as Crossref has it: (reference or None, why it stays unverified, Crossref unreachable)."""
+    try:
+        work = crossref.fetch_work(doi)
+    except crossref.CrossrefUnavailable:
+        return None, "Crossref was unreachable", True
+    except crossref.WorkNotFound:
+        return None, "Crossref does not know this DOI", False
+    except crossref.CrossrefError as exc:
+        return None, f"Crossref could not confirm it ({exc})", False
+    reference = apply_work(Reference(doi=doi), work)
+    reference.entered_by = by
+    return reference, "", False
+
+
+def import_entry(entry, *, by=None, fetch=True):
+    """Save one export entry unless its DOI (or URL) is already present.
+
+    With ``fetch``, a DOI is re-checked with Crossref and, when Crossref answers, the record is
+    Crossref's (verified); otherwise it is saved as the file gave it, unverified.
+    """
     fields = {k: v for k, v in entry.items() if v not in (None,)}
     label = fields.get("doi") or fields.get("url") or fields.get("title") or "(untitled entry)"
     raw_doi = fields.pop("doi", "")
@@ -188,7 +244,10 @@ def import_entry(entry):
         except InvalidDOI as exc:
             return AddResult(label, "invalid", str(exc))
     elif fields.get("url"):
-        doi = find_doi(fields["url"])
+        try:
+            doi = find_doi(fields["url"])
+        except InvalidDOI as exc:  # a link whose DOI is written with a lookalike character
+            return AddResult(label, "invalid", str(exc))
     if doi:
         existing = Reference.objects.with_doi(doi).first()
     elif fields.get("url"):
@@ -201,15 +260,68 @@ def import_entry(entry):
         fields[name] = str(fields.get(name) or "")[:50]
     fields["title"] = str(fields.get("title") or "")
     fields["container_title"] = str(fields.get("container_title") or "")[:500]
+    unverified, unreachable = "no DOI to check with Crossref", False
+    if doi and fetch:
+        fetched, unverified, unreachable = _from_crossref(doi, by=by)
+        if fetched is not None:
+            # Crossref may answer with the canonical form of an aliased DOI, which may be present already.
+            existing = Reference.objects.with_doi(fetched.doi).first()
+            if existing:
+                return AddResult(label, "already present", str(existing), existing)
+            try:
+                with transaction.atomic():
+                    save_reference(fetched, by=by)
+            except ValidationError as exc:
+                return AddResult(label, "rejected", "; ".join(exc.messages))
+            return AddResult(fetched.doi, "added", f"{fetched} (verified by Crossref)", fetched)
+    elif doi:
+        unverified = "Crossref was not asked"
     reference = Reference(doi=doi, metadata_source=MetadataSource.FILE, **fields)
     try:
         with transaction.atomic():
-            save_reference(reference)
+            save_reference(reference, by=by)
     except ValidationError as exc:
         return AddResult(label, "rejected", "; ".join(exc.messages))
-    return AddResult(doi or label, "added", str(reference), reference)
+    return AddResult(doi or label, "added", f"{reference} (unverified: {unverified})", reference,
+                     crossref_unreachable=unreachable)
 
 
-def import_export(text, filename=""):
-    """Import every entry of a reference-manager export; one AddResult each. Raises ImportFormatError."""
-    return [import_entry(entry) for entry in parse_export(text, filename)]
+def import_export(text, filename="", *, by=None):
+    """Import every entry of a reference-manager export; one AddResult each. Raises ImportFormatError.
+
+    Each DOI is re-checked with Crossref; once Crossref proves unreachable the rest are not tried
+    (each try would wait for its timeout) and stay unverified too.
+    """
+    results, reachable = [], True
+    for entry in parse_export(text, filename):
+        result = import_entry(entry, by=by, fetch=reachable)
+        if result.crossref_unreachable:
+            reachable = False
+        elif not reachable and result.outcome == "added" and not result.verified:
+            result.crossref_unreachable = True
+            result.detail = result.detail.replace("Crossref was not asked", "Crossref was unreachable")
+        results.append(result)
+    return results
+
+
+def import_summary(results):
+    """One sentence for the editor: how many imported records Crossref verified and how many stay unverified."""
+    added = [r for r in results if r.outcome == "added"]
+    verified = [r for r in added if r.verified]
+    unverified = len(added) - len(verified)
+    if not added:
+        return "Nothing new was imported."
+    if any(r.crossref_unreachable for r in added):
+        return (
+            f"Crossref was unreachable: {unverified} imported reference{'s' if unverified != 1 else ''} "
+            f"{'stay' if unverified != 1 else 'stays'} unverified (entered by hand) and cannot support a claim "
+            "until a reviewer verifies it or it is refreshed from Crossref."
+            + (f" {len(verified)} verified by Crossref before that." if verified else "")
+        )
+    text = f"{len(verified)} verified by Crossref."
+    if unverified:
+        text += (
+            f" {unverified} left unverified (no DOI, or Crossref could not confirm it): "
+            "they cannot support a claim until a reviewer verifies them."
+        )
+    return text

@@ -67,20 +67,107 @@ def _authors(work):
     return authors
 
 
+# Update types as real deposits spell them: case and separators vary ("Retraction",
+# "expression-of-concern") and a few misspellings recur in Crossref's data.
+UPDATE_TYPE_SPELLINGS = {
+    "retration": "retraction", "retracion": "retraction", "retracton": "retraction", "retractoin": "retraction",
+    "retracted": "retraction", "partial_retration": "partial_retraction", "partially_retracted": "partial_retraction",
+    "withdrawn": "withdrawal", "withdrawl": "withdrawal", "removed": "removal",
+    "errata": "erratum", "err": "erratum", "corrected": "correction", "corrections": "correction",
+    "corrigenda": "corrigendum", "concern": "expression_of_concern", "expression_of_concerns": "expression_of_concern",
+    "notice_of_concern": "expression_of_concern", "editorial_expression_of_concern": "expression_of_concern",
+}
+
+
+def normalise_update_type(value):
+    """An update type in Crossref's canonical spelling: lower case, underscores, known misspellings mended."""
+    key = re.sub(r"[\s\-]+", "_", str(value or "").strip().lower())
+    return UPDATE_TYPE_SPELLINGS.get(key, key)
+
+
+# Every update type that makes the work carrying it an editorial notice. new_version and
+# new_edition link versions of one work and make nothing a notice.
+NOTICE_UPDATES = RETRACTING_UPDATES | CONCERN_UPDATES | CORRECTING_UPDATES
+
+# "Retracted:", "Erratum. ...", "Withdrawn - ...", or the bare word as the whole title; never a hyphen
+# joining a word ("Withdrawal-induced anxiety" is a study).
+_SEP = r"(?:\s*:|\.(?:\s|$)|\s*[\u2013\u2014]|\s+-\s|\s*$)"
+# Title forms publishers use for notices deposited without relations. Words that also open study
+# titles ("Correction of hyponatraemia", "Withdrawal of antidepressants") count only with a colon.
+TITLE_NOTICES = [
+    (re.compile(r"^(?:retracted(?: article)?|retraction(?: notice| note| statement)?|notice of retraction)" + _SEP),
+     "retraction"),
+    (re.compile(r"^(?:retraction (?:notice|note|statement)|notice of retraction)\s+(?:to|for|of|on|regarding)\b"),
+     "retraction"),
+    (re.compile(r"^retraction\s+(?:to|for)\b"), "retraction"),
+    (re.compile(r"^partial retraction" + _SEP + r"|^partial retraction\s+(?:to|of|for)\b"), "partial_retraction"),
+    (re.compile(r"^(?:errat(?:um|a)|published erratum)" + _SEP + r"|^errat(?:um|a)\s+(?:to|for|in|on|regarding)\b"),
+     "erratum"),
+    (re.compile(r"^corrigend(?:um|a)" + _SEP + r"|^corrigend(?:um|a)\s+(?:to|for|of|on|in|regarding)\b"),
+     "corrigendum"),
+    (re.compile(r"^(?:corrections?|correction notice|notice of correction|author correction|publisher correction)"
+                + _SEP + r"|^(?:correction|correction notice|notice of correction|author correction|"
+                r"publisher correction)\s+(?:to|for|regarding)\b"), "correction"),
+    (re.compile(r"^(?:editorial )?(?:expression|notice|statement) of (?:editorial )?concern\b"),
+     "expression_of_concern"),
+    (re.compile(r"^(?:withdrawn|withdrawal|withdrawal notice|notice of withdrawal)" + _SEP
+                + r"|^(?:withdrawal notice|notice of withdrawal)\s+(?:to|for|of|on|regarding)\b"), "withdrawal"),
+    (re.compile(r"^(?:removed|removal notice|notice of removal)" + _SEP
+                + r"|^(?:removal notice|notice of removal)\s+(?:to|for|of|on|regarding)\b"), "removal"),
+]
+
+
+def notice_kind_from_title(title):
+    """The kind of notice a title announces ("Retracted: ...", "Erratum to ..."), or ""."""
+    text = re.sub(r"<[^>]+>", "", str(title or ""))  # Crossref titles carry markup
+    text = re.sub(r"\s+", " ", text).strip().lower()
+    for pattern, kind in TITLE_NOTICES:
+        if pattern.search(text):
+            return kind
+    return ""
+
+
+def notice_kind_for(work):
+    """The kind of editorial notice a Crossref work is (retraction, correction, ...), or "" for a work.
+
+    From its update-to relations (ignoring any that name the work itself, as Elsevier deposits, and
+    relations such as new_version that are no notice), then its type or subtype, then its title.
+    """
+    own_doi = str(work.get("DOI") or "").strip().lower()
+    for entry in work.get("update-to") or []:
+        if not isinstance(entry, dict):
+            continue
+        if str(entry.get("DOI") or "").strip().lower() == own_doi and own_doi:
+            continue
+        kind = normalise_update_type(entry.get("type"))
+        if kind in NOTICE_UPDATES:
+            return kind
+    for key in ("subtype", "type"):
+        kind = normalise_update_type(work.get(key))
+        if kind in NOTICE_UPDATES:
+            return kind
+    for title in work.get("title") or []:
+        kind = notice_kind_from_title(title)
+        if kind:
+            return kind
+    return ""
+
+
 def updates_from_work(work):
-    """Crossref's updated-by entries, one per (type, DOI), in a compact form."""
+    """Crossref's updated-by entries, one per (type, DOI), in a compact form with the type's canonical spelling."""
     seen, updates = set(), []
     for entry in work.get("updated-by") or []:
-        key = (entry.get("type", ""), (entry.get("DOI") or "").lower())
+        kind = normalise_update_type(entry.get("type"))
+        key = (kind, (entry.get("DOI") or "").lower())
         if key in seen:
             continue
         seen.add(key)
         parts = (entry.get("updated") or {}).get("date-parts") or [[]]
         updates.append(
             {
-                "type": entry.get("type", ""),
+                "type": kind,
                 "DOI": (entry.get("DOI") or "").lower(),
-                "label": entry.get("label") or entry.get("type", "").replace("_", " ").capitalize(),
+                "label": entry.get("label") or kind.replace("_", " ").capitalize(),
                 "source": entry.get("source", "publisher"),
                 "updated": "-".join(f"{int(p):02d}" for p in parts[0] if p is not None) if parts[0] else "",
             }
@@ -90,7 +177,7 @@ def updates_from_work(work):
 
 def retraction_status_for(updates):
     """The worst notice among the updates: retracted > expression of concern > corrected > none."""
-    types = {u.get("type") for u in updates}
+    types = {normalise_update_type(u.get("type")) for u in updates}
     if types & RETRACTING_UPDATES:
         return RetractionStatus.RETRACTED
     if types & CONCERN_UPDATES:
@@ -101,17 +188,19 @@ def retraction_status_for(updates):
 
 
 def peer_review_status_for(work_type, *, is_notice=False):
-    """What the type says: a journal article is peer-reviewed unless it is itself a notice."""
+    """What the type says: a journal article is peer-reviewed unless it is itself a notice; a notice never is."""
+    if is_notice:
+        return PeerReviewStatus.NOT_PEER_REVIEWED
     if work_type == "journal-article":
-        return PeerReviewStatus.NOT_PEER_REVIEWED if is_notice else PeerReviewStatus.PEER_REVIEWED
+        return PeerReviewStatus.PEER_REVIEWED
     if work_type in NOT_PEER_REVIEWED_TYPES:
         return PeerReviewStatus.NOT_PEER_REVIEWED
     return PeerReviewStatus.UNKNOWN
 
 
 def is_notice(work):
-    """A work that updates another (a correction, retraction notice...) is a notice, not a study."""
-    return bool(work.get("update-to"))
+    """A retraction, correction, erratum, withdrawal or concern notice is not a study, relations or not."""
+    return bool(notice_kind_for(work))
 
 
 def fields_from_work(work):
@@ -119,6 +208,7 @@ def fields_from_work(work):
     parts = _date_parts(work)
     work_type = work.get("type", "")
     updates = updates_from_work(work)
+    notice_kind = notice_kind_for(work)
     return {
         "doi": work["DOI"].lower(),
         "title": clean_text(_first(work.get("title"))),
@@ -134,7 +224,8 @@ def fields_from_work(work):
         "csl": csl_from_work(work),
         "updates": updates,
         "retraction_status": retraction_status_for(updates),
-        "peer_review_status": peer_review_status_for(work_type, is_notice=is_notice(work)),
+        "notice_kind": notice_kind,
+        "peer_review_status": peer_review_status_for(work_type, is_notice=bool(notice_kind)),
     }
 
 

@@ -158,6 +158,7 @@ class Reference(models.Model):
         ordering = ["title", "id"]
         permissions = [
             ("override_peer_review", "Can override a reference's peer-review status, with a reason"),
+            ("verify_reference", "Can verify a reference entered by hand, with a reason"),
         ]
         constraints = [
             models.UniqueConstraint(Lower("doi"), name="reference_doi_unique_any_case"),
@@ -176,6 +177,12 @@ class Reference(models.Model):
             models.CheckConstraint(
                 condition=models.Q(verified_by__isnull=True) | ~models.Q(verification_reason=""),
                 name="reference_verification_needs_reason",
+            ),
+            # Nobody vouches for a record they typed in.
+            models.CheckConstraint(
+                condition=models.Q(verified_by__isnull=True) | models.Q(entered_by__isnull=True)
+                | ~models.Q(verified_by=models.F("entered_by")),
+                name="reference_verifier_did_not_enter_it",
             ),
             models.CheckConstraint(
                 condition=models.Q(peer_review_override="") | ~models.Q(peer_review_override_reason=""),
@@ -210,19 +217,41 @@ class Reference(models.Model):
 
     @property
     def retraction_notices(self):
-        from references.metadata import RETRACTING_UPDATES
+        from references.metadata import RETRACTING_UPDATES, normalise_update_type
 
-        return [u for u in self.updates if u.get("type") in RETRACTING_UPDATES]
+        return [u for u in self.updates if normalise_update_type(u.get("type")) in RETRACTING_UPDATES]
 
     @property
     def is_retracted(self):
         return self.retraction_status == RetractionStatus.RETRACTED
 
     @property
+    def from_authority(self):
+        """The record was fetched from Crossref or PubMed, not typed in or imported."""
+        return self.metadata_source in AUTHORITY_SOURCES
+
+    @property
+    def verified_by_reviewer(self):
+        """A reviewer other than the person who entered it recorded that it is what it says."""
+        return bool(
+            self.verified_by_id and self.verification_reason.strip() and self.verified_by_id != self.entered_by_id
+        )
+
+    @property
+    def is_verified(self):
+        return self.from_authority or self.verified_by_reviewer
+
+    @property
     def counts_as_support(self):
-        """Only a peer-reviewed, non-retracted work supports a claim."""
+        """Only a verified, peer-reviewed, non-retracted work that is no editorial notice supports a claim.
+
+        An editor's peer-review override never stands in for verification: an unverified record's
+        type, title and journal are only what someone typed.
+        """
         return (
-            self.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
+            self.is_verified
+            and not self.notice_kind
+            and self.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
             and not self.is_retracted
         )
 
@@ -286,3 +315,37 @@ class PeerReviewOverride(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Peer-review override records are append-only.")
+
+
+class SweepStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed"
+
+
+class RetractionSweep(models.Model):
+    """One run of the retraction sweep (references.watch): the last completed one is the watermark."""
+
+    from_date = models.DateField(help_text="Crossref's from-index-date the sweep asked from.")
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField(help_text="Last sign of life; a running sweep silent too long is taken over.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=SweepStatus.choices, default=SweepStatus.RUNNING)
+    cursor = models.TextField(blank=True, help_text="Crossref's next-cursor reached, for resuming.")
+    pages = models.PositiveIntegerField(default=0)
+    notices_seen = models.PositiveIntegerField(default=0)
+    references_updated = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        get_latest_by = "started_at"
+        constraints = [
+            # The lock that makes the sweep safe from cron on every server: a second sweep cannot start one.
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="running"), name="retraction_sweep_one_running"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Sweep from {self.from_date:%Y-%m-%d} ({self.get_status_display()})"

@@ -24,6 +24,28 @@ def no_backoff_wait(monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def no_pubmed_wait(monkeypatch):
+    """PubMed's rate limiter and retries record their waits instead of sleeping; each test starts unthrottled."""
+    from references import pubmed
+
+    waits = []
+    monkeypatch.setattr(pubmed, "sleep", waits.append)
+    pubmed.limiter.reset()
+    return waits
+
+
+@pytest.fixture
+def fake_ncbi(settings):
+    """A running fake NCBI E-utilities that settings.NCBI_API_URL points at."""
+    from tests.fake_ncbi import FakeNCBI
+
+    with FakeNCBI() as server:
+        settings.NCBI_API_URL = server.url
+        settings.NCBI_TIMEOUT = 5
+        yield server
+
+
+@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -63,3 +85,29 @@ def kill_key_watches(client):
     assert watching, "no connection watches any keys"
     for client_id in watching:
         client.client_kill_filter(_id=client_id)
+
+
+class RecheckClock:
+    """The clock of the page cache's periodic check for missed invalidations; moves only when a test moves it."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def recheck_clock(monkeypatch):
+    """Each process checks the database every PAGE_CACHE_RECHECK_SECONDS for invalidations that could not reach
+    Redis (articles.cache). On the wall clock that check would land in whichever request came due, making the
+    pinned query counts depend on timing; tests/articles/test_cache_faults.py moves this clock to test it."""
+    from articles import cache as page_cache
+
+    clock = RecheckClock()
+    monkeypatch.setattr(page_cache, "_recheck_clock", clock)
+    monkeypatch.setattr(page_cache, "_recheck_due", clock() + 0.001)  # as if it had just run
+    return clock

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.models import Article, Citation, Claim, ReviewerProfile, Section
-from references.models import PeerReviewStatus, Reference, RetractionStatus
+from references.models import MetadataSource, PeerReviewStatus, Reference, RetractionStatus
 
 _sequence = itertools.count(1)
 
@@ -49,8 +49,9 @@ def make_reviewer(username=None, *, credentials="MD, psychiatrist", **fields):
 
 def make_reference(doi=None, *, peer_review=PeerReviewStatus.PEER_REVIEWED, retraction=RetractionStatus.NONE,
                    **fields):
-    """A reference that supports claims unless told otherwise."""
+    """A reference that supports claims unless told otherwise (its record as if fetched from Crossref)."""
     number = next(_sequence)
+    fields.setdefault("metadata_source", MetadataSource.CROSSREF)
     fields.setdefault("title", f"A study of things {number}")
     fields.setdefault("authors", [{"family": "Reyes", "given": "Dana"}])
     fields.setdefault("year", 2020)

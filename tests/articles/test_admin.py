@@ -255,3 +255,22 @@ def test_article_list_queries_do_not_grow_with_articles(client, editor, referenc
     with django_assert_num_queries(ARTICLE_LIST_QUERIES):
         response = client.get(url)
     assert len(response.context["cl"].result_list) == articles
+
+
+def test_a_paste_citing_new_dois_while_crossref_trickles_is_refused_within_the_request_budget(
+    client, editor, fake_crossref, settings
+):
+    import time
+
+    settings.CROSSREF_REQUEST_BUDGET = 1.0
+    fake_crossref.trickle_seconds = 0.02  # a recorded answer would take minutes
+    fake_crossref.set_mode("trickle")
+    started = time.monotonic()
+    response = client.post(reverse("admin:articles_article_add"), article_form())
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"[doi:{ZORUMSKI}] is not among the references yet and Crossref could not supply it" in page
+    assert "time budget for this request spent; try again" in page
+    assert not Article.objects.exists()
+    assert not Reference.objects.exists()

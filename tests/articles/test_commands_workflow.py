@@ -138,3 +138,48 @@ def test_two_machines_running_publish_scheduled_at_once_publish_each_article_onc
         assert article.revisions.count() == 1
         assert AuditEntry.objects.filter(article=article, action="publish").count() == 1
     assert not AuditEntry.objects.filter(action="schedule_failed").exists()
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="the PostgreSQL pass runs the row-lock version above",
+)
+def test_two_processes_running_publish_scheduled_at_once_on_one_sqlite_file(tmp_path):
+    """Two cron processes on one SQLite file: the second waits for the first's write lock instead of failing."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {key: value for key, value in os.environ.items() if key not in {"CACHE_URL", "REDIS_URL"}}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'cron.sqlite3'}", "DJANGO_SETTINGS_MODULE": "psychly.settings",
+                "EMAIL_URL": "dummymail://"})
+
+    def python(*args, **kwargs):
+        return subprocess.run([sys.executable, *args], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=300, **kwargs)
+
+    migrated = python("manage.py", "migrate", "--noinput")
+    assert migrated.returncode == 0, migrated.stderr
+    scheduled = python("-m", "tests.articles._sqlite_cron", "schedule", "12", "3")
+    assert scheduled.returncode == 0, scheduled.stderr
+    start = max(json.loads(scheduled.stdout.splitlines()[-1])["at"], time.time() + 3) + 0.5
+    runs = [
+        subprocess.Popen([sys.executable, "-m", "tests.articles._sqlite_cron", "cron", str(start)], cwd=root,
+                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    answers = [run.communicate(timeout=300) + (run.returncode,) for run in runs]
+    for out, err, code in answers:
+        assert code == 0 and "database is locked" not in err, err
+    published = [line for out, _, _ in answers for line in out.splitlines() if line.startswith("Published")]
+    assert len(published) == 12, published
+    report = json.loads(python("-m", "tests.articles._sqlite_cron", "report").stdout.splitlines()[-1])
+    assert len(report) == 12
+    assert all(
+        outcome == {"status": Status.PUBLISHED, "scheduled": False, "revisions": 1, "publishes": 1, "failures": 0}
+        for outcome in report.values()
+    ), report

@@ -24,6 +24,8 @@ def test_demo_loads_offline_and_twice_without_duplicates(monkeypatch, capsys):
     assert not Claim.objects.filter(section__article=ketamine, is_context=False, citations__isnull=True).exists()
     assert Claim.objects.filter(section__article=ketamine, is_context=True).count() == 2
     assert all(reference.raw_metadata for reference in Reference.objects.all())
+    # Recorded Crossref answers: every demo source is verified and can support a claim.
+    assert all(ref.from_authority and ref.counts_as_support for ref in Reference.objects.all())
     # One article went live through review, the other waits in the queue.
     assert ketamine.status == "published"
     assert ketamine.revisions.count() == 1

@@ -1,9 +1,11 @@
 """articles.gate: every blocker, where it points, and the cost of asking."""
 
+from datetime import timedelta
+
 import pytest
 
 from articles import gate, workflow
-from articles.models import Article, Citation, Claim, ReviewerProfile, Section
+from articles.models import Article, Citation, Claim, ContentChange, ReviewerProfile, Section
 from references.models import PeerReviewStatus, RetractionStatus
 from tests.factories import make_article, make_reference, make_reviewer, make_supported_article
 
@@ -94,11 +96,45 @@ def test_approval_by_an_author_is_a_blocker(article, reviewer, editor):
 
 
 def test_reviewer_credit_is_required(article, editor):
-    uncredited = make_reviewer("nocred", credentials=None)
-    article = approve(article, uncredited, editor)
+    """An approval whose frozen credit is empty (given before credits were frozen) cannot be published;
+    a profile added afterwards does not fill it in: the credit is what stood at approval."""
+    reviewer = make_reviewer("nocred")
+    article = approve(article, reviewer, editor)
+    Article.objects.filter(pk=article.pk).update(approved_credit_name="", approved_credit_credentials="")
     assert codes(article) == ["no_reviewer_credit"]
-    ReviewerProfile.objects.create(user=uncredited, display_name="Noor Cred", credentials="MD")
+    ReviewerProfile.objects.filter(user=reviewer).update(display_name="Noor Cred", credentials="MD")
+    assert codes(article) == ["no_reviewer_credit"]
+
+
+def test_someone_who_changed_the_content_cannot_be_the_approver_whatever_the_authors_list_says(
+    article, reviewer, editor
+):
+    """An approval on record by someone who changed the words since the previous approval (given before
+    attribution, or a change made after approving and undone) is refused at publication."""
+    article = approve(article, reviewer, editor)
+    ContentChange.objects.create(article=article, user=reviewer, user_name="Rita",
+                                 at=article.approved_at - timedelta(minutes=1),
+                                 description="Title: “A” → “B”.", fingerprint=article.approved_fingerprint)
+    [blocker] = gate.publish_blockers(article)
+    assert blocker.code == "self_approval"
+    assert "changed its content since the previous approval" in blocker.message
+    assert not article.authors.filter(pk=reviewer.pk).exists()
+    # A change made before the previous approval was someone else's to review.
+    Article.objects.filter(pk=article.pk).update(approved_changes_since=article.approved_at - timedelta(seconds=1))
     assert codes(article) == []
+
+
+def test_an_approval_older_than_a_rereview_flag_is_blocked_naming_the_reason(article, reviewer, editor):
+    article = approve(article, reviewer, editor)
+    Article.objects.filter(pk=article.pk).update(
+        needs_rereview=True, rereview_reason="Cited source 10.1/x has an expression of concern.",
+        rereview_flagged_at=article.approved_at + timedelta(minutes=5),
+    )
+    [blocker] = gate.publish_blockers(article)
+    assert blocker.code == "rereview_pending" and blocker.code in gate.APPROVAL_CODES
+    assert "expression of concern" in blocker.message
+    Article.objects.filter(pk=article.pk).update(rereview_flagged_at=article.approved_at - timedelta(minutes=5))
+    assert codes(article) == [], "an approval given after the flag answers it"
 
 
 @pytest.mark.parametrize("edit", [
@@ -146,3 +182,58 @@ def test_the_gate_costs_a_constant_number_of_queries(django_assert_max_num_queri
     with django_assert_max_num_queries(6):
         gate.check(article)
     assert [b.code for b in blockers] == ["no_approval"]
+
+
+# -- verification, notices and weak evidence ---------------------------------------------------------
+
+def test_a_source_entered_by_hand_is_unverified_and_the_blocker_says_what_to_do():
+    from references.models import MetadataSource
+
+    ref = make_reference(metadata_source=MetadataSource.FILE)
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
+    [blocker] = [b for b in gate.publish_blockers(article) if b.code == "unsupported_claim"]
+    assert f"{ref.doi} is unverified (entered by hand; verify it or fetch it from Crossref)" in str(blocker)
+
+
+def test_an_override_does_not_make_an_unverified_source_count():
+    from references.models import MetadataSource
+
+    ref = make_reference(metadata_source=MetadataSource.MANUAL, peer_review=PeerReviewStatus.UNKNOWN,
+                         peer_review_override=PeerReviewStatus.PEER_REVIEWED, peer_review_override_reason="Refereed.")
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
+    assert "unsupported_claim" in codes(article)
+
+
+def test_a_source_a_reviewer_verified_counts(editor):
+    from references import services
+    from references.models import MetadataSource
+
+    ref = make_reference(metadata_source=MetadataSource.MANUAL, entered_by=editor)
+    services.verify_reference(ref, by=make_reviewer(), reason="Checked the journal's page.")
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
+    assert codes(article) == ["no_approval"]
+
+
+def test_an_editorial_notice_is_named_as_such():
+    ref = make_reference(notice_kind="erratum")
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
+    [blocker] = [b for b in gate.publish_blockers(article) if b.code == "unsupported_claim"]
+    assert f"{ref.doi} is an editorial notice (erratum), not a study" in str(blocker)
+
+
+@pytest.mark.parametrize("level", ["animal", "in_vitro", "case_report"])
+def test_weak_evidence_alone_blocks_only_when_the_setting_says_so(settings, level):
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [make_reference(evidence_level=level)]}]})
+    settings.WEAK_EVIDENCE_BLOCKS = False
+    assert codes(article) == ["no_approval"]
+    settings.WEAK_EVIDENCE_BLOCKS = True
+    [blocker] = [b for b in gate.publish_blockers(article) if b.code == "weak_evidence_only"]
+    assert (blocker.section_heading, blocker.claim_number) == ("S", 1)
+    assert "only support is animal, in-vitro or case-report evidence" in str(blocker)
+
+
+def test_one_stronger_source_beside_an_animal_study_is_enough(settings):
+    settings.WEAK_EVIDENCE_BLOCKS = True
+    refs = [make_reference(evidence_level="animal"), make_reference(evidence_level="randomised_trial")]
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": refs}]})
+    assert codes(article) == ["no_approval"]

@@ -414,3 +414,16 @@ def test_a_title_without_letters_or_digits_is_refused():
     with pytest.raises(ImportFailed, match="slug"):
         import_article("!!! ???\nBody text.\n")
     assert counts() == NOTHING
+
+
+def test_references_read_from_reference_lines_record_who_imported_them_and_stay_unverified():
+    from articles import gate
+    from tests.factories import make_editor
+
+    editor = make_editor("importer")
+    import_article(ketamine_bytes(), author=editor)  # Crossref is down: every source comes from its line
+    zorumski = Reference.objects.get(doi=ZORUMSKI)
+    assert zorumski.entered_by == editor and not zorumski.counts_as_support
+    blockers = [str(b) for b in gate.publish_blockers(Article.objects.get())]
+    assert any(f"{ZORUMSKI} is unverified (entered by hand; verify it or fetch it from Crossref)" in b
+               for b in blockers)

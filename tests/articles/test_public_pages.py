@@ -248,3 +248,31 @@ def test_a_claim_citing_two_sources_with_a_locator_reads_in_one_bracket(client, 
     assert ('<sup class="cite">[<a id="cite-1-2" href="#ref-1"><span class="visually-hidden">reference </span>1</a>; '
             '<a id="cite-2-1" href="#ref-2"><span class="visually-hidden">reference </span>2</a>]</sup>') in text
     assert '>1</a>, p. 2]</sup>' in text
+
+
+def test_each_reference_shows_its_evidence_and_a_source_entered_by_hand_says_so(client, editor, reviewer):
+    from references import services
+    from references.models import MetadataSource
+    from tests.factories import make_reviewer
+
+    fetched = make_reference(title="Fetched trial", evidence_level="randomised_trial")
+    mice = make_reference(title="Mouse study", evidence_level="animal", evidence_description="Study in mice")
+    typed = make_reference(title="Typed report", metadata_source=MetadataSource.MANUAL, entered_by=editor)
+    services.verify_reference(typed, by=make_reviewer(), reason="Checked the report on the agency's site.")
+    article = make_supported_article("Evidence shown", author=editor, sections={"S": [
+        {"text": "Claim one.", "refs": [fetched, mice]}, {"text": "Claim two.", "refs": [typed]},
+    ]})
+    article = publish(article, editor=editor, reviewer=reviewer)
+    frozen = {ref["id"]: ref for ref in article.published_revision.snapshot["references"]}
+    assert frozen[fetched.pk]["evidence"] == "Randomised controlled trial" and not frozen[fetched.pk]["entered_by_hand"]
+    assert frozen[mice.pk]["evidence"] == "Study in mice"
+    assert frozen[typed.pk]["entered_by_hand"] and frozen[typed.pk]["verified_by_reviewer"]
+    assert frozen[typed.pk]["evidence"] == ""
+
+    # What readers see is what was frozen: a later change to a source does not rewrite the page.
+    Reference.objects.filter(pk=mice.pk).update(evidence_description="Something else")
+    content = client.get(article.get_absolute_url()).content.decode()
+    assert "Evidence: Randomised controlled trial." in content
+    assert "Evidence: Study in mice." in content and "Something else" not in content
+    assert content.count('class="entered-by-hand"') == 1
+    assert "Details entered by hand by our editors and checked by a reviewer" in content

@@ -278,3 +278,47 @@ def test_peer_review_overrides_are_shown_from_the_references_log(as_reviewer, ed
     html = as_reviewer.get(page_url(article)).content.decode()
     assert "Refereed; Crossref lacks the flag." in html
     assert "(overridden by" in html
+
+
+# -- what reviewers see of each source --------------------------------------------------------------
+
+def test_the_review_page_tells_verified_sources_from_ones_entered_by_hand(as_reviewer, editor):
+    from references import services
+    from references.models import MetadataSource
+
+    other_reviewer = make_reviewer("vera", first_name="Vera", last_name="Lind")
+    typed = make_reference(metadata_source=MetadataSource.MANUAL, entered_by=editor, title="Typed in")
+    checked = make_reference(metadata_source=MetadataSource.FILE, entered_by=editor, title="Checked one")
+    services.verify_reference(checked, by=other_reviewer, reason="Matched the publisher's page.")
+    fetched = make_reference(title="Fetched one", evidence_level="meta_analysis",
+                             evidence_description="Meta-analysis of randomised trials")
+    article = submitted(editor, "Sources", sections={"S": [
+        {"text": "Claim one.", "refs": [fetched]}, {"text": "Claim two.", "refs": [typed, checked]},
+    ]})
+    content = as_reviewer.get(page_url(article)).content.decode()
+    assert "Verified by Crossref" in content
+    assert "Entered by hand — unverified" in content
+    assert reverse("admin:references_reference_verify", args=[typed.pk]) in content  # a reviewer may verify it
+    today = timezone.localdate().isoformat()
+    assert f"Verified by Vera Lind on {today}</strong>: Matched the publisher&#x27;s page." in content
+    assert "Evidence: <strong>Meta-analysis</strong> (Meta-analysis of randomised trials)" in content
+    assert "Evidence: <strong>Not known</strong>" in content
+    # The decision is in the page's list of verifications too.
+    assert f"{checked.doi}: Verified by a reviewer by vera on {today}: Matched the publisher" in content
+
+
+def test_the_review_page_warns_when_a_claim_rests_only_on_weak_evidence(as_reviewer, editor, settings):
+    settings.WEAK_EVIDENCE_BLOCKS = False
+    mice = make_reference(evidence_level="animal", evidence_description="Study in mice")
+    trial = make_reference(evidence_level="randomised_trial")
+    article = submitted(editor, "Weak", sections={"S": [
+        {"text": "Stimulants harm dopamine neurons.", "refs": [mice]},
+        {"text": "Ketamine lifts mood.", "refs": [trial, mice]},
+    ]})
+    response = as_reviewer.get(page_url(article))
+    assert [loaded.number for loaded in response.context["weak_claims"]] == [1]
+    content = response.content.decode()
+    assert content.count("Warning: only animal, in-vitro or case-report evidence supports this claim.") == 1
+    assert 'href="#claim-1"' in content
+    # A warning, not a blocker: the approve button stays enabled.
+    assert response.context["content_blockers"] == []

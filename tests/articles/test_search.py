@@ -55,6 +55,13 @@ def test_an_empty_query_matches_nothing(library):
     assert len(clean_query("x" * 1000)) == MAX_QUERY_LENGTH
 
 
+def test_control_characters_in_a_query_are_dropped_before_sql(library):
+    # PostgreSQL refuses NUL in text: the query must never carry one, whoever calls the search.
+    assert clean_query("insomnia\x00routines\x1b[0m") == "insomnia routines [0m"
+    assert [a.pk for a in search_articles("insomnia\x00routines")] == [library["title"].pk]
+    assert not search_articles("\x00").exists()
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking is PostgreSQL full-text search")
 def test_a_title_match_ranks_above_a_summary_match_on_postgresql(library):
     assert [a.pk for a in search_articles("insomnia")] == [library["title"].pk, library["summary"].pk]

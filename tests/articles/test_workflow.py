@@ -42,6 +42,7 @@ def _arrange(status, actor):
     # Approval of the current content, as a reviewer would have left it.
     Article.objects.filter(pk=article.pk).update(
         approved_fingerprint=gate.content_fingerprint(article), approved_by=actor, approved_at=timezone.now(),
+        approved_credit_name="Both", approved_credit_credentials="MD, psychiatrist",
     )
     return Article.objects.get(pk=article.pk)
 
@@ -346,3 +347,55 @@ def test_citations_are_part_of_what_is_approved(article, editor, reviewer):
     workflow.approve(article, by=reviewer)
     Citation.objects.filter(claim__section__article=article).update(locator="p. 99")
     assert [b.code for b in gate.publish_blockers(article)] == ["stale_approval"]
+
+
+# -- approvals: who wrote them, what they credit, what voids them ----------------------------------------
+
+def test_an_approval_remembers_when_the_previous_one_was_given(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    first = Article.objects.get(pk=article.pk)
+    assert first.approved_changes_since is None, "a first approval: every change so far is its authors'"
+    first_approved_at = first.approved_at
+    workflow.publish(first, by=editor)
+    workflow.approve(first, by=reviewer)  # a re-review of the live words
+    second = Article.objects.get(pk=article.pk)
+    assert second.approved_changes_since == first_approved_at
+    assert (second.approved_credit_name, second.approved_credit_credentials) == ("Rita Okafor", "MD, psychiatrist")
+
+
+def test_listed_authors_are_refused_whatever_roles_they_hold(article, editor):
+    both = make_user("both2", "Editors", "Reviewers", credentials="MD")
+    article.authors.add(both)
+    workflow.submit(article, by=editor)
+    with pytest.raises(workflow.NotAllowed, match="You wrote"):
+        workflow.approve(article, by=both)
+
+
+def test_void_approval_touches_only_a_standing_approval(article, editor, reviewer, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    assert workflow.void_approval(article, reason="Cited source x changed.") is False
+    workflow.submit(article, by=editor)
+    assert workflow.void_approval(article, reason="Cited source x changed.") is False
+    workflow.approve(article, by=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert workflow.void_approval(article, reason="Cited source x changed.") is True
+    article.refresh_from_db()
+    assert (article.status, article.approved_fingerprint) == (Status.DRAFT, "")
+    assert [m.subject for m in mail.outbox if "Approval voided" in m.subject] == [
+        "[Psychly] Approval voided: Ketamine for depression"]
+    # A live article whose working copy is the live revision: nothing pending to void (it is flagged instead).
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.publish(article, by=editor)
+    assert workflow.void_approval(article, reason="Cited source x changed.") is False
+
+
+def test_a_flag_records_when_it_was_raised(article, editor, reviewer):
+    workflow.submit(article, by=editor)
+    workflow.approve(article, by=reviewer)
+    workflow.publish(article, by=editor)
+    workflow.flag_for_rereview(article, reason="Cited source x changed.")
+    flagged = Article.objects.get(pk=article.pk)
+    assert flagged.needs_rereview and flagged.rereview_flagged_at > flagged.approved_at

@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from articles import gate, workflow
-from articles.models import Article, Status
+from articles.models import Article, ReviewerProfile, Status
 from references.models import Reference
 from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article, make_user
 
@@ -28,7 +28,8 @@ def site(db):
     workflow.approve(published, by=reviewer)
     workflow.publish(published, by=editor)
     return {"editor": editor, "reviewer": reviewer, "admin": admin, "draft": draft, "in_review": in_review,
-            "approved": approved, "published": published, "reference": make_reference(title="A sleep study")}
+            "approved": approved, "published": published, "reference": make_reference(title="A sleep study"),
+            "typed_in": make_reference(title="Typed in", metadata_source="manual", entered_by=editor)}
 
 
 def _state(site):
@@ -39,8 +40,11 @@ def _state(site):
         "articles": Article.objects.count(),
         "references": Reference.objects.count(),
         "reference_override": Reference.objects.get(pk=site["reference"].pk).peer_review_override,
+        "verifications": sorted(Reference.objects.exclude(verified_by=None).values_list("pk", flat=True)),
         "draft_title": Article.objects.get(pk=site["draft"].pk).title,
         "sections": site["draft"].sections.count(),
+        "credit_changes": site["reviewer"].reviewer_credit_changes.count(),
+        "credit": str(ReviewerProfile.objects.get(user=site["reviewer"])),
     }
 
 
@@ -69,6 +73,10 @@ def _requests(site):
         ("editor", "/admin/references/reference/add-many/", {"dois": "10.1000/forged.1"}),
         ("editor", f"/admin/references/reference/{site['reference'].pk}/override-peer-review/",
          {"status": "not_peer_reviewed", "reason": "forged"}),
+        ("reviewer", f"/admin/references/reference/{site['typed_in'].pk}/verify/",
+         {"decision": "verify", "reason": "forged"}),
+        ("reviewer", f"/admin/articles/reviewerprofile/{site['reviewer'].reviewer_profile.pk}/change/",
+         {"display_name": "Forged", "credentials": "Forged"}),
         ("editor", "/admin/password_change/", {"old_password": "x", "new_password1": "y", "new_password2": "y"}),
     ]
 

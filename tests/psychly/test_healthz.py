@@ -36,15 +36,17 @@ def test_the_url_is_named():
 
 
 @pytest.mark.django_db
-def test_a_cache_that_does_not_answer_is_named_with_503(client):
+def test_a_cache_that_does_not_answer_is_reported_as_degraded_with_200(client):
+    # Readers are still served, from the database: a load balancer must not take the server out.
     with override_settings(CACHES=DEAD_REDIS):
         response = client.get("/healthz")
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unavailable"
-    assert body["failed"] == ["cache"]
+    assert body["status"] == "degraded"
+    assert body["degraded"] == ["cache"]
+    assert "failed" not in body
     assert body["checks"]["database"] == "ok"
-    assert body["checks"]["cache"].startswith("failed: ")
+    assert body["checks"]["cache"].startswith("down: ")
     # The class of the failure, never connection details.
     assert "127.0.0.1" not in response.content.decode()
 
@@ -97,7 +99,9 @@ def test_both_down_names_both():
         DATABASE_URL="postgres://postgres@127.0.0.1:9/psychly_down", REDIS_URL="redis://127.0.0.1:9/0"
     )
     assert answer["status"] == 503
-    assert answer["body"]["failed"] == ["cache", "database"]
+    assert answer["body"]["failed"] == ["database"]
+    assert answer["body"]["degraded"] == ["cache"]
+    assert answer["body"]["checks"]["cache"].startswith("down: ")
 
 
 @pytest.mark.django_db

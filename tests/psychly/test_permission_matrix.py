@@ -4,7 +4,8 @@ Answers: OK (200, or for an action the redirect that follows success, with the
 state change checked), LOGIN (a redirect to the sign-in page), DENIED (403),
 NOT_FOUND (404), IGNORED (the admin's bulk-action answer to someone without
 the action: the list again with nothing done). Anything but OK must leave the
-article's status as it was.
+article's status as it was. "dual" is one person in both Editors and Reviewers; "admin" a superuser.
+Both may do what either role may, except review words they wrote themselves (the last table).
 """
 
 from datetime import timedelta
@@ -20,20 +21,25 @@ from tests.factories import make_editor, make_reference, make_reviewer, make_sup
 OK, LOGIN, DENIED, NOT_FOUND = "ok", "login", "403", "404"
 # The admin's answer to an action the user does not have: the list again, "No action selected", nothing done.
 IGNORED = "ignored"
-ROLES = ["anonymous", "no_role", "editor", "reviewer", "admin"]
+# A refusal with its reason: the redirect back with the message, nothing done.
+REFUSED = "refused"
+ROLES = ["anonymous", "no_role", "editor", "reviewer", "admin", "dual"]
 
 
 def everyone(answer):
     return dict.fromkeys(ROLES, answer)
 
 
-def staff_only(editor, reviewer, admin=OK):
-    """Admin pages: the sign-in page for anyone not staff."""
-    return {"anonymous": LOGIN, "no_role": LOGIN, "editor": editor, "reviewer": reviewer, "admin": admin}
+def staff_only(editor, reviewer, admin=OK, dual=None):
+    """Admin pages: the sign-in page for anyone not staff; someone in both groups may what either may."""
+    if dual is None:
+        dual = OK if OK in (editor, reviewer) else editor
+    return {"anonymous": LOGIN, "no_role": LOGIN, "editor": editor, "reviewer": reviewer, "admin": admin,
+            "dual": dual}
 
 
 def reviewers_only():
-    return {"anonymous": LOGIN, "no_role": DENIED, "editor": DENIED, "reviewer": OK, "admin": OK}
+    return {"anonymous": LOGIN, "no_role": DENIED, "editor": DENIED, "reviewer": OK, "admin": OK, "dual": OK}
 
 
 # (name, method, url template, expected answers). {draft}, {in_review}, {approved}, {published} are article
@@ -53,9 +59,9 @@ PAGES = [
     ("robots.txt", "get", "/robots.txt", everyone(OK)),
     # Staff preview of the working copy: a 404 (not a sign-in page) for anyone who may not work on articles.
     ("preview of a draft", "get", "/articles/{draft_slug}/preview/",
-     {"anonymous": NOT_FOUND, "no_role": NOT_FOUND, "editor": OK, "reviewer": OK, "admin": OK}),
+     {"anonymous": NOT_FOUND, "no_role": NOT_FOUND, "editor": OK, "reviewer": OK, "admin": OK, "dual": OK}),
     ("preview of a published article", "get", "/articles/{published_slug}/preview/",
-     {"anonymous": NOT_FOUND, "no_role": NOT_FOUND, "editor": OK, "reviewer": OK, "admin": OK}),
+     {"anonymous": NOT_FOUND, "no_role": NOT_FOUND, "editor": OK, "reviewer": OK, "admin": OK, "dual": OK}),
     # Review queue.
     ("review queue", "get", "/review/", reviewers_only()),
     ("review page", "get", "/review/{in_review}/", reviewers_only()),
@@ -66,6 +72,13 @@ PAGES = [
     ("claim list", "get", "/admin/articles/claim/", staff_only(OK, OK)),
     ("topic list", "get", "/admin/articles/topic/", staff_only(OK, OK)),
     ("reviewer profile list", "get", "/admin/articles/reviewerprofile/", staff_only(OK, OK)),
+    # Each reviewer's credit: everyone on the desk may read it (only its reviewer or an admin may change it).
+    ("reviewer profile change", "get", "/admin/articles/reviewerprofile/{profile}/change/", staff_only(OK, OK)),
+    # A reviewer who has a credit already does not add another; editors add none.
+    ("reviewer profile add", "get", "/admin/articles/reviewerprofile/add/", staff_only(DENIED, DENIED)),
+    ("reviewer profile delete", "get", "/admin/articles/reviewerprofile/{profile}/delete/",
+     staff_only(DENIED, DENIED)),
+    ("reviewer credit history", "get", "/admin/articles/reviewercreditchange/", staff_only(DENIED, DENIED)),
     ("reference list", "get", "/admin/references/reference/", staff_only(OK, OK)),
     ("peer-review override log", "get", "/admin/references/peerreviewoverride/", staff_only(DENIED, DENIED)),
     ("user list", "get", "/admin/auth/user/", staff_only(DENIED, DENIED)),
@@ -93,6 +106,7 @@ PAGES = [
     ("reference import", "get", "/admin/references/reference/import/", staff_only(OK, DENIED)),
     ("peer-review override", "get", "/admin/references/reference/{reference}/override-peer-review/",
      staff_only(OK, DENIED)),
+    ("verify a source", "get", "/admin/references/reference/{reference}/verify/", staff_only(DENIED, OK)),
     ("published revision", "get", "/admin/articles/article/{published}/revisions/1/", staff_only(OK, OK)),
     ("autocomplete of references", "get",
      "/admin/autocomplete/?term=study&app_label=articles&model_name=claim&field_name=references",
@@ -183,6 +197,8 @@ class Ids(dict):
             return self.articles.reference.pk
         if key == "topic":
             return self.topic.pk
+        if key == "profile":
+            return self.articles.reviewer.reviewer_profile.pk
         return self.articles[key].pk
 
 
@@ -196,7 +212,8 @@ def world(db):
         "no_role": User.objects.create_user("nora", "nora@example.org"),
         "editor": editor,
         "reviewer": reviewer,
-        "admin": make_user("ada", superuser=True),
+        "admin": make_user("ada", superuser=True, credentials="MD, medical director"),
+        "dual": make_user("dana", "Editors", "Reviewers", credentials="PhD, clinical psychologist"),
     }
     articles = Articles(editor, reviewer, make_reference(title="A study of sleep"))
     ids = Ids(articles, Topic.objects.create(name="Sleep", slug="sleep"))
@@ -262,3 +279,125 @@ def test_the_matrix_covers_every_role_for_every_row():
     for name, *_, expected in PAGES + ACTIONS:
         assert set(expected) == set(ROLES), name
     assert len(PAGES) * len(ROLES) + len(ACTIONS) * len(ROLES) >= 250
+
+
+# Recording that a source entered by hand is genuine: reviewers (and administrators) only, never its enterer.
+VERIFY_ACTION = staff_only(DENIED, OK)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_verifying_a_source_entered_by_hand(client, world, role):
+    from references import services
+    from references.models import MetadataSource, Reference
+
+    reference = services.save_reference(
+        Reference(url="https://example.org/typed", title="Typed in", metadata_source=MetadataSource.MANUAL),
+        by=world["users"]["editor"],
+    )
+    response = _client_for(client, world, role).post(
+        f"/admin/references/reference/{reference.pk}/verify/", {"decision": "verify", "reason": "Checked it."}
+    )
+    answer = _answer(response)
+    reference.refresh_from_db()
+    assert answer == VERIFY_ACTION[role], f"{role}: {response.status_code}"
+    assert (reference.verified_by_id is not None) == (VERIFY_ACTION[role] == OK)
+    if VERIFY_ACTION[role] == OK:
+        assert reference.verified_by == world["users"][role]
+    assert reference.verifications.exists() == (VERIFY_ACTION[role] == OK)
+
+
+# -- changing a reviewer's credit ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role, expected", [
+    ("anonymous", LOGIN), ("no_role", LOGIN), ("editor", DENIED), ("reviewer", OK), ("admin", OK), ("dual", DENIED),
+])
+def test_changing_a_reviewers_credit(client, world, role, expected):
+    """Only the reviewer it credits (rita) or an administrator changes it; an editor-reviewer may not."""
+    profile = world["articles"].reviewer.reviewer_profile
+    url = f"/admin/articles/reviewerprofile/{profile.pk}/change/"
+    response = _client_for(client, world, role).post(url, {"display_name": "Rita", "credentials": f"By {role}"})
+    assert _answer(response) == expected, f"{role}: {response.status_code}"
+    profile.refresh_from_db()
+    assert (profile.credentials == f"By {role}") == (expected == OK)
+
+
+# -- one person writing and approving ----------------------------------------------------------------------
+
+WRITERS = ["dual", "admin"]
+
+# (name, how the writer's article stands, url template, POST data, status afterwards when allowed, answer)
+# The writer wrote the article in the admin, naming the editor as its only author.
+SELF_WRITTEN = [
+    ("submit what one wrote", "written", "/admin/articles/article/{id}/workflow/submit/", {}, Status.IN_REVIEW, OK),
+    ("approve what one wrote", "in_review", "/review/{id}/approve/", {"fingerprint": "{fingerprint}"},
+     Status.APPROVED, REFUSED),
+    ("request changes on what one wrote", "in_review", "/review/{id}/request-changes/",
+     {"comment": "Fine by me."}, Status.CHANGES_REQUESTED, REFUSED),
+    ("publish what another reviewer approved", "approved_by_other", "/admin/articles/article/{id}/workflow/publish/",
+     {}, Status.PUBLISHED, OK),
+    ("schedule what another reviewer approved", "approved_by_other",
+     "/admin/articles/article/{id}/workflow/schedule/", {"at": "{tomorrow}"}, Status.APPROVED, OK),
+    ("publish what one wrote and approved", "approved_by_writer", "/admin/articles/article/{id}/workflow/publish/",
+     {}, Status.PUBLISHED, REFUSED),
+    ("schedule what one wrote and approved", "approved_by_writer",
+     "/admin/articles/article/{id}/workflow/schedule/", {"at": "{tomorrow}"}, Status.APPROVED, REFUSED),
+    ("bulk publish what one wrote and approved", "approved_by_writer", "/admin/articles/article/",
+     {"action": "publish_selected", "_selected_action": "{id}"}, Status.PUBLISHED, REFUSED),
+]
+
+
+def _written_by(client, world, writer, state):
+    """An article ``writer`` wrote through the admin's add page, brought to ``state``."""
+    from articles.models import Article
+
+    reference = world["articles"].reference
+    client.force_login(writer)
+    response = client.post("/admin/articles/article/add/", {
+        "title": "Written by one person", "slug": "written-by-one-person", "summary": "A summary.",
+        "byline": "Edna, MA", "disclosure": "", "review_interval_months": "12",
+        "authors": [world["users"]["editor"].pk],
+        "sections-TOTAL_FORMS": "1", "sections-INITIAL_FORMS": "0", "sections-MIN_NUM_FORMS": "0",
+        "sections-MAX_NUM_FORMS": "1000", "sections-0-heading": "Sleep", "sections-0-position": "",
+        "sections-0-paste_text": f"Sleep matters [doi:{reference.doi}].",
+    })
+    assert response.status_code == 302
+    article = Article.objects.get(slug="written-by-one-person")
+    assert list(article.authors.all()) == [world["users"]["editor"]]
+    if state != "written":
+        workflow.submit(article, by=writer)
+    if state == "approved_by_other":
+        workflow.approve(article, by=world["users"]["reviewer"])
+    if state == "approved_by_writer":
+        # An approval on record by the writer (given before edits were attributed): the gate still refuses it.
+        Article.objects.filter(pk=article.pk).update(
+            status=Status.APPROVED, approved_fingerprint=gate.content_fingerprint(article), approved_by=writer,
+            approved_at=timezone.now(), approved_credit_name=writer.username, approved_credit_credentials="MD",
+        )
+    return Article.objects.get(pk=article.pk)
+
+
+@pytest.mark.parametrize("name, state, template, data, allowed_status, expected", SELF_WRITTEN,
+                         ids=[row[0] for row in SELF_WRITTEN])
+@pytest.mark.parametrize("role", WRITERS)
+def test_one_person_writing_and_approving(client, world, role, name, state, template, data, allowed_status,
+                                          expected):
+    writer = world["users"][role]
+    article = _written_by(client, world, writer, state)
+    before, scheduled_before = article.status, article.scheduled_at
+    values = {
+        "id": article.pk, "fingerprint": gate.content_fingerprint(article),
+        "tomorrow": (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"),
+    }
+    payload = {field: value.format(**values) for field, value in data.items()}
+    response = client.post(template.format(id=article.pk), payload, follow=True)
+    article.refresh_from_db()
+    changed = (article.status, article.scheduled_at) != (before, scheduled_before)
+    answer = OK if response.status_code == 200 and changed else REFUSED if response.status_code == 200 else str(
+        response.status_code)
+    assert answer == expected, f"{role} on {name}: {response.status_code}"
+    if expected == OK:
+        assert article.status == allowed_status
+    else:
+        page = response.content.decode()
+        assert "count as one of its authors" in page or "changed its content since the previous approval" in page, (
+            f"{role} on {name}: the refusal gives no reason")

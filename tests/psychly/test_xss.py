@@ -5,13 +5,14 @@ from xml.etree import ElementTree
 
 import pytest
 
-from articles import workflow
+from articles import attribution, workflow
+from articles.credits import set_reviewer_credit
 from articles.models import Citation, Claim, Topic
 from references.citations import render_html, render_text
 from references.models import MetadataSource, Reference
-from references.services import add_reference_by_doi
+from references.services import add_reference_by_doi, verify_reference
 from tests.fake_crossref import FIXTURES, FakeCrossref, fixture_path
-from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article
+from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article, make_user
 
 PAYLOADS = [
     '<script>alert("xss")</script>',
@@ -74,7 +75,11 @@ def _build(payload, hostile_crossref):
            for n, name in enumerate(["volume", "issue", "pages"], 1)},
         authors=[{"family": f"Reyes {payload}", "given": f"Dana {payload}"}, {"literal": f"WHO {payload}"}],
         display_overrides={"container_title": f"Shown {payload}"},
+        metadata_source=MetadataSource.MANUAL, entered_by=editor, evidence_level="animal",
+        evidence_description=f"Study in mice {payload}"[:200],
     )
+    # A second reviewer vouches for the source typed in, with the payload in the reason.
+    verify_reference(by_hand, by=make_reviewer("vera"), reason=f"Checked {payload}")
     article = make_supported_article(
         f"Ketamine {payload}", author=editor, references=[from_crossref, by_hand],
         summary=f"Summary {payload}", byline=f"Dana Reyes {payload}", disclosure=f"Funding {payload}",
@@ -83,12 +88,17 @@ def _build(payload, hostile_crossref):
     topic = Topic.objects.create(name=f"Mood {payload}", slug="mood")
     article.topics.add(topic)
     section = article.sections.order_by("position").first()
-    section.heading = f"What it is {payload}"
-    section.save()
-    claim = Claim.objects.filter(section=section).order_by("position").first()
-    claim.text = f"Ketamine blocks NMDA receptors {payload}"
-    claim.save()
-    Citation.objects.filter(claim=claim).update(locator=f"p. 2 {payload}")
+    # Attributed to the editor: the change log quotes the payload, before and after.
+    with attribution.recording(article, by=editor):
+        section.heading = f"What it is {payload}"
+        section.save()
+        claim = Claim.objects.filter(section=section).order_by("position").first()
+        claim.text = f"Ketamine blocks NMDA receptors {payload}"
+        claim.save()
+        Citation.objects.filter(claim=claim).update(locator=f"p. 2 {payload}")
+    # The reviewer's credit history holds the payload too (and the approval freezes it).
+    set_reviewer_credit(reviewer=reviewer, display_name=f"Rita O. {payload}", credentials=f"MD, PhD {payload}",
+                        by=reviewer)
 
     workflow.submit(article, by=editor)
     workflow.request_changes(article, by=reviewer, comment=f"Fix it {payload}", claim=claim)
@@ -123,11 +133,16 @@ def test_payload_renders_inert_everywhere(client, payload, hostile_crossref):
         _assert_inert(element.text or "", f"feed {element.tag}")
 
     client.force_login(built["reviewer"])
-    for url in ["/review/", f"/review/{article.pk}/"]:
+    verify_page = f"/admin/references/reference/{built['references'][1].pk}/verify/"
+    for url in ["/review/", f"/review/{article.pk}/", verify_page,
+                f"/admin/references/reference/{built['references'][1].pk}/change/"]:
         response = client.get(url)
         assert response.status_code == 200, url
         _assert_inert(response.content.decode(), url)
-    assert "Fix it" in client.get(f"/review/{article.pk}/").content.decode()
+    review_page = client.get(f"/review/{article.pk}/").content.decode()
+    assert "Fix it" in review_page
+    assert "Checked " in review_page and "Study in mice" in review_page  # shown, escaped
+    assert "Checked " in client.get(verify_page).content.decode()
 
     client.force_login(built["editor"])
     admin_pages = [
@@ -142,6 +157,7 @@ def test_payload_renders_inert_everywhere(client, payload, hostile_crossref):
         "/admin/articles/topic/",
         f"/admin/articles/topic/{built['topic'].pk}/change/",
         "/admin/articles/reviewerprofile/",
+        f"/admin/articles/reviewerprofile/{built['reviewer'].reviewer_profile.pk}/change/",
         *[f"/admin/references/reference/{ref.pk}/change/" for ref in built["references"]],
         *[f"/admin/references/reference/{ref.pk}/override-peer-review/" for ref in built["references"]],
     ]
@@ -149,6 +165,16 @@ def test_payload_renders_inert_everywhere(client, payload, hostile_crossref):
         response = client.get(url)
         assert response.status_code == 200, url
         _assert_inert(response.content.decode(), url)
+    change_page = client.get(f"/admin/articles/article/{article.pk}/change/").content.decode()
+    assert "Changes to the content" in change_page and "Renamed section" in change_page  # shown, escaped
+    assert "History of this credit" in client.get(
+        f"/admin/articles/reviewerprofile/{built['reviewer'].reviewer_profile.pk}/change/").content.decode()
+    assert "Medically reviewed by Rita O. " in client.get(f"/articles/{article.slug}/").content.decode()
+
+    client.force_login(make_user("ada", superuser=True))
+    response = client.get("/admin/articles/reviewercreditchange/")
+    assert response.status_code == 200 and "Rita O. " in response.content.decode()
+    _assert_inert(response.content.decode(), "the credit history list")
 
     # The autocomplete answers JSON (never sniffed as HTML); select2 inserts its text as text.
     response = client.get("/admin/autocomplete/?term=Manual&app_label=articles&model_name=claim&field_name=references")

@@ -216,6 +216,9 @@ def test_importing_an_export_works_offline(editor_client, settings, name, text, 
             family, volume, pages, work_type)
         assert reference.metadata_source == MetadataSource.FILE
         assert reference.peer_review_status == PeerReviewStatus.PEER_REVIEWED
+        # Offline, nothing confirmed the file's record: it is unverified and says so.
+        assert not reference.counts_as_support and reference.entered_by.username == "edna"
+    assert any(m.startswith("Crossref was unreachable:") and "unverified" in m for m in messages_of(response))
 
 
 def test_importing_twice_finds_what_is_already_present(editor_client):
@@ -281,3 +284,210 @@ def test_a_hand_entered_reference_can_be_corrected_in_full(editor_client):
     reference.refresh_from_db()
     assert reference.authors == [{"family": "Doe", "given": "Jane"}, {"literal": "National Institute of Mental Health"}]
     assert reference.year == 2024
+
+
+# -- verification ------------------------------------------------------------------------------------
+
+VERIFIED_BY_CROSSREF = "(verified by Crossref)"
+
+
+@pytest.mark.parametrize(("name", "text", "doi"), [
+    ("library.json", CSL_EXPORT, "10.1159/000493425"),
+    ("library.ris", RIS_EXPORT, "10.1007/s43440-020-00097-z"),
+    ("library.bib", BIBTEX_EXPORT, "10.1523/jneurosci.1547-16.2016"),
+])
+def test_importing_rechecks_each_doi_with_crossref_and_takes_its_record(editor_client, fake_crossref, name, text, doi):
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile(name, text.encode())})
+    reference = Reference.objects.get(doi=doi)
+    assert reference.metadata_source == MetadataSource.CROSSREF and reference.counts_as_support
+    assert reference.title == load_work(doi)["title"][0]  # Crossref's words, not the file's
+    assert VERIFIED_BY_CROSSREF in response.content.decode()
+    summary = [m for m in messages_of(response) if "verified by Crossref" in m]
+    assert summary and summary[0].startswith("1 verified by Crossref.")
+
+
+def test_an_import_leaves_what_crossref_cannot_confirm_unverified_and_says_so(editor_client, fake_crossref):
+    export = json.dumps([
+        {"type": "article-journal", "DOI": "10.1159/000493425", "title": "Ketamine's effects"},
+        {"type": "article-journal", "DOI": "10.5555/unknown.to.crossref", "title": "A blog post typed as a paper"},
+        {"type": "webpage", "URL": "https://example.org/blog", "title": "A blog"},
+    ])
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("mixed.json", export.encode())})
+    unknown = Reference.objects.get(doi="10.5555/unknown.to.crossref")
+    assert unknown.metadata_source == MetadataSource.FILE and not unknown.counts_as_support
+    assert Reference.objects.get(doi="10.1159/000493425").counts_as_support
+    content = response.content.decode()
+    assert "unverified: Crossref does not know this DOI" in content
+    assert "unverified: no DOI to check with Crossref" in content
+    assert "1 verified by Crossref. 2 left unverified" in " ".join(messages_of(response))
+
+
+def test_offline_an_import_stops_asking_crossref_after_it_proves_unreachable(editor_client, fake_crossref):
+    fake_crossref.set_mode("server_error")
+    export = json.dumps([{"type": "article-journal", "DOI": f"10.5555/offline.{i}", "title": f"T{i}"} for i in range(3)])
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("x.json", export.encode())})
+    assert len(fake_crossref.requests) <= 4  # the first DOI's attempts only (retries included)
+    assert all(r.crossref_unreachable for r in response.context["results"])
+    assert not any(r.counts_as_support for r in Reference.objects.all())
+    assert any(m.startswith("Crossref was unreachable: 3 imported references stay unverified")
+               for m in messages_of(response))
+
+
+def test_adding_by_hand_through_the_admin_records_the_editor_and_warns_it_is_unverified(editor_client, editor):
+    response = editor_client.post(ADD, add_form(
+        url="https://example.org/blog", title="A blog post", work_type="journal-article",
+    ) | {"fetch_from_crossref": ""}, follow=True)
+    reference = Reference.objects.get()
+    assert reference.entered_by == editor and reference.metadata_source == MetadataSource.MANUAL
+    assert not reference.counts_as_support
+    assert any("unverified" in m for m in messages_of(response))
+    content = editor_client.get(reverse("admin:references_reference_change", args=[reference.pk])).content.decode()
+    assert "Entered by hand — unverified" in content
+
+
+def _verify_url(reference):
+    return reverse("admin:references_reference_verify", args=[reference.pk])
+
+
+def test_a_reviewer_verifies_a_source_through_the_admin_and_it_shows_in_its_history(editor, reviewer_client):
+    reference = services.save_reference(Reference(url="https://example.org/study", title="A study",
+                                                  work_type="journal-article"), by=editor)
+    change = reverse("admin:references_reference_change", args=[reference.pk])
+    assert _verify_url(reference) in reviewer_client.get(change).content.decode()  # "Verify this source…"
+    response = reviewer_client.get(_verify_url(reference))
+    assert response.status_code == 200 and "Unverified:" in response.content.decode()
+
+    response = reviewer_client.post(_verify_url(reference), {"decision": "verify", "reason": ""})
+    assert "This field is required" in response.content.decode()
+    assert not reference.verifications.exists()
+
+    response = reviewer_client.post(_verify_url(reference), {"decision": "verify", "reason": "Read the paper."})
+    assert response.status_code == 302 and response["Location"] == change
+    reference.refresh_from_db()
+    assert reference.verified_by.username == "rita" and reference.counts_as_support
+    content = reviewer_client.get(change).content.decode()
+    assert "Verified by rita on" in content and "Read the paper." in content
+    history = reviewer_client.get(reverse("admin:references_reference_history", args=[reference.pk]))
+    assert "Verified: Read the paper." in history.content.decode()
+
+    response = reviewer_client.post(_verify_url(reference), {"decision": "withdraw", "reason": "Wrong DOI."})
+    reference.refresh_from_db()
+    assert reference.verified_by is None and not reference.counts_as_support
+
+
+def test_the_verify_page_refuses_the_reviewer_who_entered_it_with_the_reason(client):
+    dual = User.objects.create_user("dual", is_staff=True)
+    dual.groups.add(*Group.objects.filter(name__in=["Editors", "Reviewers"]))
+    reference = services.save_reference(Reference(url="https://example.org/own", title="Own"), by=dual)
+    client.force_login(dual)
+    response = client.post(_verify_url(reference), {"decision": "verify", "reason": "Trust me."})
+    assert response.status_code == 200
+    assert "You entered this reference, so someone else must verify it." in response.content.decode()
+    reference.refresh_from_db()
+    assert reference.verified_by is None
+
+
+def test_editors_cannot_verify(editor_client, editor):
+    reference = services.save_reference(Reference(url="https://example.org/x", title="X"), by=User.objects.create_user("o"))
+    assert editor_client.get(_verify_url(reference)).status_code == 403
+    assert editor_client.post(_verify_url(reference), {"decision": "verify", "reason": "x"}).status_code == 403
+    reference.refresh_from_db()
+    assert reference.verified_by is None
+
+
+def test_an_editors_field_edit_through_the_admin_is_announced_and_voids_verification(editor_client, editor):
+    from references.signals import reference_display_changed
+
+    reviewer = User.objects.create_user("rev", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name="Reviewers"))
+    reference = services.save_reference(Reference(url="https://example.org/report", title="Report",
+                                                  work_type="report"), by=User.objects.create_user("typist"))
+    services.verify_reference(reference, by=reviewer, reason="Checked.")
+    sent = []
+    receiver = lambda sender, **kwargs: sent.append(kwargs["changes"])  # noqa: E731
+    reference_display_changed.connect(receiver)
+    try:
+        response = editor_client.post(reverse("admin:references_reference_change", args=[reference.pk]), add_form(
+            url="https://example.org/report", title="Report, second edition", work_type="report",
+        ) | {"display_title": "", "display_container_title": "", "display_volume": "", "display_issue": "",
+             "display_pages": "", "display_publisher": "Psychly Press"})
+    finally:
+        reference_display_changed.disconnect(receiver)
+    assert response.status_code == 302
+    assert sent == [{"title": ("Report", "Report, second edition"),
+                     "display_overrides": ({}, {"publisher": "Psychly Press"})}]
+    reference.refresh_from_db()
+    assert reference.verified_by is None and reference.entered_by == editor
+
+
+# A trickling Crossref never outlives the worker: the request's budget ends every call ----------------
+
+TRICKLED = ["10.1523/jneurosci.1547-16.2016", "10.1159/000493425", FEDER, "10.1007/s43440-020-00097-z"]
+
+
+@pytest.fixture
+def trickling_crossref(fake_crossref, settings):
+    """Crossref sending its whole answer a byte every 20 ms (a fixture takes minutes), a one-second budget."""
+    settings.CROSSREF_REQUEST_BUDGET = 1.0
+    settings.CROSSREF_DEADLINE = 10
+    fake_crossref.trickle_seconds = 0.02
+    fake_crossref.set_mode("trickle")
+    return fake_crossref
+
+
+def test_add_many_answers_crossref_unavailable_for_every_doi_within_the_budget(editor_client, trickling_crossref):
+    import time
+
+    started = time.monotonic()
+    response = editor_client.post(ADD_MANY, {"dois": "\n".join(TRICKLED)})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 200
+    assert elapsed < 2.5
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["Crossref unavailable"] * 4
+    assert rows[0].detail.startswith(
+        "Crossref did not finish its answer for 10.1523/jneurosci.1547-16.2016 in the 1.0 seconds left"
+    )
+    for row in rows[1:]:
+        assert row.detail == f"time budget for this request spent; try again ({row.line} was not looked up)."
+    assert trickling_crossref.requests == ["/works/10.1523/jneurosci.1547-16.2016"]
+    page = response.content.decode()
+    assert page.count("Crossref unavailable") == 4
+    assert not Reference.objects.exists()
+
+
+def test_adding_one_doi_while_crossref_trickles_is_a_form_error_in_time(editor_client, trickling_crossref):
+    import time
+
+    started = time.monotonic()
+    response = editor_client.post(ADD, add_form(doi=FEDER))
+    assert time.monotonic() - started < 2.5
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Crossref unavailable: Crossref did not finish its answer for 10.1176/appi.ajp.2020.20050596" in page
+    assert "Enter the title and other details by hand to save it anyway." in page
+    assert not Reference.objects.exists()
+
+
+def test_refreshing_from_the_admin_while_crossref_trickles_reports_each_in_time(editor_client, trickling_crossref):
+    import time
+
+    for doi in TRICKLED[:3]:
+        Reference.objects.create(doi=doi, title=doi)
+    started = time.monotonic()
+    response = editor_client.post(CHANGELIST, {
+        "action": "refresh_selected", "_selected_action": list(Reference.objects.values_list("pk", flat=True)),
+    }, follow=True)
+    assert time.monotonic() - started < 2.5
+    failed = [m for m in messages_of(response) if ": failed: " in m]
+    assert len(failed) == 3
+    assert sum("time budget for this request spent; try again" in m for m in failed) == 3
+
+
+def test_a_mistyped_crossref_answer_is_added_not_a_server_error(editor_client, fake_crossref):
+    fake_crossref.set_mode("mistyped")
+    response = editor_client.post(ADD_MANY, {"dois": FEDER})
+    assert response.status_code == 200
+    assert [r.outcome for r in response.context["results"]] == ["added"]
+    reference = Reference.objects.get(doi=FEDER)
+    assert (reference.title, reference.year, reference.volume) == ("A title as a string, not a list", 2019, "12")

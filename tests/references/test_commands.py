@@ -132,3 +132,41 @@ def test_refresh_references_shows_a_progress_bar_only_on_a_terminal(fake_crossre
     call_command("refresh_references", "-v", "2", stdout=plain)
     assert "unchanged" in plain.getvalue()
     assert "ref/s]" not in capsys.readouterr().err
+
+
+@pytest.fixture
+def trickling_crossref(fake_crossref, settings):
+    """Crossref sending its whole answer a byte every 20 ms (minutes for a recorded answer)."""
+    settings.CROSSREF_DEADLINE = 10
+    settings.CROSSREF_REQUEST_BUDGET = 30
+    settings.CROSSREF_COMMAND_BUDGET = 0.6
+    fake_crossref.trickle_seconds = 0.02
+    fake_crossref.set_mode("trickle")
+    return fake_crossref
+
+
+def test_add_references_gives_each_doi_its_own_bounded_time_when_crossref_trickles(trickling_crossref):
+    import time
+
+    started = time.monotonic()
+    out, _, code = run("add_references", *KETAMINE[:2])
+    assert time.monotonic() - started < 3
+    assert code == 1
+    for doi in KETAMINE[:2]:
+        assert f"{doi}\tCrossref unavailable: Crossref did not finish its answer for {doi} in the 0.6 seconds left" in out
+    assert len(trickling_crossref.requests) == 2  # each DOI was asked: the budget is per DOI, not shared
+    assert not Reference.objects.exists()
+
+
+def test_refresh_references_gives_each_doi_its_own_bounded_time_when_crossref_trickles(trickling_crossref):
+    import time
+
+    for doi in KETAMINE[:2]:
+        Reference.objects.create(doi=doi, title=doi)
+    started = time.monotonic()
+    out, err, code = run("refresh_references")
+    assert time.monotonic() - started < 3
+    assert code == 1
+    assert "Checked 2 reference(s): 0 changed, 2 failed." in out
+    assert err.count("in the 0.6 seconds left; time budget for this request spent") == 2
+    assert len(trickling_crossref.requests) == 2

@@ -93,7 +93,8 @@ def test_override_records_who_when_why_and_appends_to_the_log(editor):
     assert reference.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
     assert reference.peer_review_override_by == editor
     assert reference.peer_review_override_at is not None
-    assert reference.counts_as_support
+    # Typed in by hand: an editor's override does not verify the record.
+    assert not reference.counts_as_support
     services.override_peer_review(reference, status="", reason="Preface was misread.", by=editor)
     reference.refresh_from_db()
     assert reference.effective_peer_review_status == PeerReviewStatus.UNKNOWN
@@ -190,3 +191,195 @@ def test_refresh_reports_a_crossref_failure_and_changes_nothing(fake_crossref, s
     reference.refresh_from_db()
     assert reference.status_checked_at == before
     assert signals == []
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+from references.models import ReferenceVerification, VerificationDecision  # noqa: E402
+from references.signals import reference_display_changed  # noqa: E402
+from tests.factories import make_editor, make_reviewer, make_user  # noqa: E402
+
+
+def _typed_in(by, **fields):
+    fields.setdefault("title", "A trial typed in by hand")
+    fields.setdefault("work_type", "journal-article")
+    return services.save_reference(Reference(doi=fields.pop("doi", "10.5555/typed.1"), **fields), by=by)
+
+
+def test_a_reference_typed_in_records_who_entered_it_and_does_not_count(editor):
+    reference = _typed_in(editor)
+    reference.refresh_from_db()
+    assert reference.entered_by == editor and reference.metadata_source == MetadataSource.MANUAL
+    assert reference.peer_review_status == PeerReviewStatus.PEER_REVIEWED  # what the typed type says
+    assert not reference.is_verified and not reference.counts_as_support
+
+
+def test_a_reviewer_who_did_not_enter_it_verifies_it_with_a_reason_and_it_is_logged(editor):
+    reviewer = make_reviewer()
+    reference = _typed_in(editor)
+    services.verify_reference(reference, by=reviewer, reason="  Matched the journal's page and the PDF.  ")
+    reference.refresh_from_db()
+    assert (reference.verified_by, reference.verification_reason) == (reviewer, "Matched the journal's page and the PDF.")
+    assert reference.verified_at is not None and reference.counts_as_support
+    entry = ReferenceVerification.objects.get()
+    assert (entry.decision, entry.by, entry.reason) == (
+        VerificationDecision.VERIFIED, reviewer, "Matched the journal's page and the PDF.")
+
+    services.withdraw_verification(reference, by=reviewer, reason="The DOI resolves to another paper.")
+    reference.refresh_from_db()
+    assert reference.verified_by is None and not reference.counts_as_support
+    assert [e.decision for e in reference.verifications.all()] == [
+        VerificationDecision.WITHDRAWN, VerificationDecision.VERIFIED]
+
+
+def test_nobody_verifies_a_reference_they_entered_even_holding_both_roles_or_as_superuser():
+    for user in (make_user(None, "Editors", "Reviewers"), make_user(superuser=True)):
+        reference = _typed_in(user, doi=f"10.5555/self.{user.pk}")
+        with pytest.raises(services.VerificationRefused, match="You entered this reference"):
+            services.verify_reference(reference, by=user, reason="Looks right to me.")
+        reference.refresh_from_db()
+        assert reference.verified_by is None and not reference.counts_as_support
+    assert not ReferenceVerification.objects.exists()
+
+
+@pytest.mark.parametrize("reason", ["", "   ", None])
+def test_a_verification_needs_a_reason(editor, reason):
+    reference = _typed_in(editor)
+    with pytest.raises(services.VerificationRefused, match="reason is required"):
+        services.verify_reference(reference, by=make_reviewer(), reason=reason)
+    assert not ReferenceVerification.objects.exists()
+
+
+def test_an_editor_without_the_permission_cannot_verify(editor):
+    reference = _typed_in(make_editor())
+    with pytest.raises(services.VerificationRefused, match="Only a reviewer"):
+        services.verify_reference(reference, by=editor, reason="Checked.")
+    with pytest.raises(services.VerificationRefused, match="Only a reviewer"):
+        services.withdraw_verification(reference, by=editor, reason="Checked.")
+    assert not ReferenceVerification.objects.exists()
+
+
+def test_a_record_from_crossref_needs_no_verification(fake_crossref):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    assert reference.is_verified and reference.counts_as_support
+    with pytest.raises(services.VerificationRefused, match="came from Crossref"):
+        services.verify_reference(reference, by=make_reviewer(), reason="Checked.")
+
+
+def test_withdrawing_what_was_never_verified_is_refused(editor):
+    with pytest.raises(services.VerificationRefused, match="no reviewer's verification"):
+        services.withdraw_verification(_typed_in(editor), by=make_reviewer(), reason="Oops.")
+
+
+def test_the_editors_override_never_makes_an_unverified_source_count(editor):
+    reference = _typed_in(editor, work_type="report")
+    services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Reviewed.", by=editor)
+    reference.refresh_from_db()
+    assert reference.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
+    assert not reference.counts_as_support
+
+
+def test_a_hand_entered_notice_is_known_by_its_title_and_never_counts(editor):
+    reference = _typed_in(editor, title="Erratum to “Ketamine and depression”")
+    services.verify_reference(reference, by=make_reviewer(), reason="It exists.")
+    reference.refresh_from_db()
+    assert reference.notice_kind == "erratum"
+    assert reference.peer_review_status == PeerReviewStatus.NOT_PEER_REVIEWED
+    assert not reference.counts_as_support
+
+
+def test_verifying_tells_articles_the_source_now_supports_claims(editor, signals):
+    reference = _typed_in(editor)
+    services.verify_reference(reference, by=make_reviewer(), reason="Checked the PDF.")
+    assert len(signals) == 1 and signals[0]["is_support"] and not signals[0]["was_support"]
+
+
+def test_fetching_from_crossref_verifies_a_reference_typed_in(fake_crossref, editor):
+    reference = _typed_in(editor, doi=FEDER, title="Ketamine PTSD trial")
+    result = services.refresh_reference(reference)
+    reference.refresh_from_db()
+    assert reference.metadata_source == MetadataSource.CROSSREF and reference.counts_as_support
+    assert result.changes["metadata_source"] == (MetadataSource.MANUAL, MetadataSource.CROSSREF)
+
+
+# -- changes readers would see are announced ----------------------------------------------------------
+
+def _depth():
+    from django.db import connection
+
+    return len(connection.savepoint_ids)
+
+
+@pytest.fixture
+def display_signals():
+    received = []
+
+    def receiver(sender, **kwargs):
+        from django.db import connection
+
+        # The service's own transaction shows as one savepoint more than the test's.
+        received.append({**kwargs, "depth": len(connection.savepoint_ids)})
+
+    reference_display_changed.connect(receiver)
+    yield received
+    reference_display_changed.disconnect(receiver)
+
+
+def test_a_refresh_that_changes_the_title_announces_it_inside_the_transaction(fake_crossref, display_signals):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    Reference.objects.filter(pk=reference.pk).update(title="An older title", year=2020)
+    services.refresh_reference(reference)
+    assert len(display_signals) == 1
+    sent = display_signals[0]
+    assert sent["reference"].pk == reference.pk and sent["depth"] > _depth()
+    assert sent["changes"]["title"][0] == "An older title"
+    assert sent["changes"]["year"] == (2020, 2021)
+    assert "retraction_status" not in sent["changes"]
+
+
+def test_a_refresh_that_changes_nothing_readers_see_sends_nothing(fake_crossref, display_signals):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    services.refresh_reference(reference)
+    assert display_signals == []
+
+
+def test_a_correction_for_display_is_announced(fake_crossref, editor, display_signals):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    services.edit_reference(reference, by=editor, display_overrides={"title": "A randomized controlled trial"})
+    reference.refresh_from_db()
+    assert reference.display("title") == "A randomized controlled trial"
+    assert display_signals[0]["changes"] == {
+        "display_overrides": ({}, {"title": "A randomized controlled trial"})}
+    assert display_signals[0]["depth"] > _depth()
+    # Saving the same corrections again changes nothing and says nothing.
+    services.edit_reference(reference, by=editor, display_overrides={"title": "A randomized controlled trial"})
+    assert len(display_signals) == 1
+
+
+def test_a_crossref_record_keeps_its_fetched_fields(fake_crossref, editor, display_signals):
+    reference, _ = services.add_reference_by_doi(FEDER)
+    with pytest.raises(services.ReferenceEditRefused, match="kept as fetched"):
+        services.edit_reference(reference, by=editor, fields={"title": "Something else"})
+    reference.refresh_from_db()
+    assert reference.title != "Something else" and display_signals == []
+
+
+def test_editing_a_verified_hand_entered_reference_withdraws_the_verification(editor, display_signals):
+    reviewer, other = make_reviewer(), make_user(None, "Editors", "Reviewers")
+    reference = _typed_in(editor)
+    services.verify_reference(reference, by=reviewer, reason="Checked the PDF.")
+    services.edit_reference(reference, by=other, fields={"title": "A different trial", "year": 2019})
+    reference.refresh_from_db()
+    assert reference.title == "A different trial" and reference.entered_by == other
+    assert reference.verified_by is None and not reference.counts_as_support
+    assert reference.verifications.first().decision == VerificationDecision.WITHDRAWN
+    assert set(display_signals[0]["changes"]) == {"title", "year"}
+    # Whoever typed the new details may not vouch for them, whatever roles they hold.
+    with pytest.raises(services.VerificationRefused, match="You entered"):
+        services.verify_reference(reference, by=other, reason="Mine.")
+    services.verify_reference(reference, by=reviewer, reason="Checked the new details.")
+
+
+def test_an_unknown_field_is_refused(editor):
+    with pytest.raises(services.ReferenceEditRefused, match="cannot be edited: doi"):
+        services.edit_reference(_typed_in(editor), by=editor, fields={"doi": "10.5555/other"})

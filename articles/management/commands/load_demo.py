@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import demo, workflow
+from articles import attribution, demo, workflow
 from articles.editing import append_claims, resolve_pasted_text
 from articles.models import Article, Claim, ReviewerProfile, Section, Status, Topic
 from references.models import Reference
@@ -98,9 +98,15 @@ class Command(BaseCommand):
         existing = Article.objects.filter(slug=spec["slug"]).first()
         if existing:
             return existing
-        article = Article.objects.create(
-            title=spec["title"], slug=spec["slug"], summary=spec["summary"], byline=spec["byline"]
-        )
+        article = Article(title=spec["title"], slug=spec["slug"], summary=spec["summary"], byline=spec["byline"])
+        with attribution.recording(article, by=editor):
+            article.save()
+            self._write(article, spec, editor, topics)
+        self.stdout.write(f"Loaded the demo article “{article.title}”.")
+        return article
+
+    def _write(self, article, spec, editor, topics):
+        """The demo editor writes the article (attributed to them), so the demo reviewer may approve it."""
         article.topics.set(topics[slug] for slug in spec["topics"])
         article.authors.add(editor)
         for position, (heading, paragraphs) in enumerate(spec["sections"]):
@@ -111,5 +117,3 @@ class Command(BaseCommand):
                 claims = append_claims(section=section, claims=resolve_pasted_text(article, text))
                 if is_context:
                     Claim.objects.filter(pk__in=[c.pk for c in claims]).update(is_context=True)
-        self.stdout.write(f"Loaded the demo article “{article.title}”.")
-        return article

@@ -1,8 +1,14 @@
 """Re-check cited DOIs against Crossref and report what changed. Safe from cron: no prompts, exit codes."""
 
+import datetime
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from references import crossref
 
 from references.doi import InvalidDOI, normalise_doi
 from references.models import Reference
@@ -11,14 +17,23 @@ from references.services import refresh_reference
 
 class Command(BaseCommand):
     help = (
-        "Re-fetch Crossref metadata for the given DOIs (all references with a DOI by default), "
+        "Re-fetch Crossref metadata for the given DOIs (by default the references checked longest ago, at most "
+        "--budget of them), "
         "report changes and signal peer-review or retraction changes. Exit status 1 if any DOI failed."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("dois", nargs="*", metavar="DOI")
+        parser.add_argument(
+            "--budget", type=int, default=None, metavar="N",
+            help="Without DOIs: re-fetch at most N references, those checked longest ago first "
+                 "(default: the REFRESH_BUDGET_PER_RUN setting).",
+        )
 
     def handle(self, *args, dois, **options):
+        self.budget = settings.REFRESH_BUDGET_PER_RUN if options.get("budget") is None else options["budget"]
+        if self.budget < 1:
+            raise CommandError(f"--budget must be at least 1 (got {self.budget}).")
         references, failures = self._select(dois)
         progress = None
         if self.stdout.isatty() and references:
@@ -27,7 +42,9 @@ class Command(BaseCommand):
             progress = tqdm(total=len(references), unit="ref", file=sys.stderr, leave=False)
         changed = 0
         for reference in references:
-            result = refresh_reference(reference)
+            # Each DOI has its own bounded time: a trickling Crossref delays one line, never the whole run.
+            with crossref.budget(settings.CROSSREF_COMMAND_BUDGET):
+                result = refresh_reference(reference)
             if result.error:
                 failures.append(str(result))
             elif result.changed:
@@ -40,6 +57,8 @@ class Command(BaseCommand):
                 progress.update()
         if progress:
             progress.close()
+        if not dois:
+            self.stdout.write(refresh_backlog_line(self.budget))
         self.stdout.write(
             f"Checked {len(references)} reference(s): {changed} changed, {len(failures)} failed."
         )
@@ -50,7 +69,8 @@ class Command(BaseCommand):
 
     def _select(self, dois):
         if not dois:
-            return list(Reference.objects.exclude(doi__isnull=True).order_by("doi")), []
+            # PubMed-only references (a PMID, no DOI) are checked against PubMed.
+            return oldest_first(Reference.objects.exclude(doi__isnull=True, pmid__isnull=True), self.budget), []
         references, failures = [], []
         for raw in dois:
             try:
@@ -64,3 +84,28 @@ class Command(BaseCommand):
             else:
                 references.append(reference)
         return references, failures
+
+
+def checkable():
+    return Reference.objects.exclude(doi__isnull=True, pmid__isnull=True)
+
+
+def oldest_first(queryset, budget):
+    """At most ``budget`` references, never checked first, then those checked longest ago.
+
+    A library too large to re-fetch in one run is covered over several: each run takes the oldest, so every
+    reference is checked within (library size / budget) runs.
+    """
+    order = (F("status_checked_at").asc(nulls_first=True), "pk")
+    return list(queryset.order_by(*order)[:budget])
+
+
+def refresh_backlog_line(budget):
+    """How many references are overdue for a check, against REFRESH_WITHIN_DAYS, after this run."""
+    days = settings.REFRESH_WITHIN_DAYS
+    since = timezone.now() - datetime.timedelta(days=days)
+    overdue = checkable().filter(Q(status_checked_at__isnull=True) | Q(status_checked_at__lt=since)).count()
+    return (
+        f"{overdue} reference(s) not checked within {days} day(s) (REFRESH_WITHIN_DAYS); "
+        f"at most {budget} are re-fetched a run (--budget, REFRESH_BUDGET_PER_RUN)."
+    )

@@ -1,0 +1,73 @@
+"""refresh_references within a budget: the oldest-checked references first, at most N requests a run."""
+
+import datetime
+import io
+from urllib.parse import unquote
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from references.models import Reference
+from tests.factories import make_reference
+
+pytestmark = pytest.mark.django_db
+
+KETAMINE = ["10.1523/jneurosci.1547-16.2016", "10.1159/000493425", "10.1176/appi.ajp.2020.20050596",
+            "10.1007/s43440-020-00097-z"]
+
+
+@pytest.fixture
+def library():
+    """Four references with recorded answers: one never checked, the others 90, 40 and 1 day(s) ago."""
+    now = timezone.now()
+    ages = [None, 90, 40, 1]
+    references = []
+    for doi, age in zip(KETAMINE, ages):
+        reference = make_reference(doi)
+        checked = None if age is None else now - datetime.timedelta(days=age)
+        Reference.objects.filter(pk=reference.pk).update(status_checked_at=checked)
+        references.append(reference)
+    return references
+
+
+def asked(server):
+    return [unquote(path[len("/works/"):]) for path in server.requests]
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command("refresh_references", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_a_budget_re_fetches_the_oldest_checked_first(fake_crossref, library, settings):
+    settings.REFRESH_WITHIN_DAYS = 30
+    out = run("--budget", "2")
+    assert asked(fake_crossref) == [KETAMINE[0], KETAMINE[1]]
+    # Before the run three were overdue (never, 90 and 40 days); the two re-fetched are now fresh.
+    assert "1 reference(s) not checked within 30 day(s) (REFRESH_WITHIN_DAYS); at most 2 are re-fetched" in out
+    assert out.rstrip().endswith("Checked 2 reference(s): 2 changed, 0 failed.")  # factory titles -> Crossref's
+
+    run("--budget", "2")
+    assert asked(fake_crossref)[2:] == [KETAMINE[2], KETAMINE[3]], "the next run takes the next oldest"
+
+
+def test_the_budget_defaults_to_the_setting(fake_crossref, library, settings):
+    settings.REFRESH_BUDGET_PER_RUN = 3
+    run()
+    assert asked(fake_crossref) == KETAMINE[:3]
+
+
+def test_named_dois_are_all_checked_whatever_the_budget(fake_crossref, library, settings):
+    settings.REFRESH_BUDGET_PER_RUN = 1
+    out = run(*reversed(KETAMINE))
+    assert asked(fake_crossref) == list(reversed(KETAMINE))
+    assert "REFRESH_WITHIN_DAYS" not in out
+
+
+def test_a_budget_below_one_is_refused(fake_crossref, library):
+    with pytest.raises(CommandError, match="--budget must be at least 1 \\(got 0\\)"):
+        run("--budget", "0")
+    assert fake_crossref.requests == []
