@@ -21,7 +21,8 @@ MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="Text file", required=False,
-        help_text="A UTF-8 .txt file: title on the first line, headings, paragraphs, the reference list last.",
+        help_text="A UTF-8 text or Markdown file (.txt, .md): title on the first line, headings, paragraphs, "
+        "the reference list (or footnote definitions) last.",
     )
     text = forms.CharField(
         label="Or paste the article", required=False, strip=False,

@@ -18,6 +18,7 @@ from django.utils.safestring import mark_safe
 from articles import credits, gate, workflow
 from articles.models import ArticleRevision, ReviewerCreditChange, ReviewerProfile
 from articles.rendering import reviewer_credit
+from psychly.admin_search import BoundedSearchMixin
 from references.models import PeerReviewOverride
 
 WORKFLOW_FIELDS = ["workflow_blockers", "workflow_state", "revision_list", "audit_log"]
@@ -350,7 +351,7 @@ def _bulk_action(verb):
 
 
 @admin.register(ReviewerProfile)
-class ReviewerProfileAdmin(admin.ModelAdmin):
+class ReviewerProfileAdmin(BoundedSearchMixin, admin.ModelAdmin):
     """Public credits: each reviewer edits their own, administrators any; every change is kept and shown."""
 
     list_display = ["user", "display_name", "credentials"]
@@ -426,7 +427,7 @@ class ReviewerProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewerCreditChange)
-class ReviewerCreditChangeAdmin(admin.ModelAdmin):
+class ReviewerCreditChangeAdmin(BoundedSearchMixin, admin.ModelAdmin):
     """Every change to every reviewer's public credit, read-only (for administrators)."""
 
     list_display = ["at", "reviewer_name", "changed_by_name", "old_credit", "new_credit"]

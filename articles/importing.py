@@ -22,10 +22,19 @@ How the text is read (docs/importing.md says the same for editors):
   finished sentence or at the block's start. In a file without blank lines, a
   line is joined to the one before only when that one stops mid-sentence and it
   starts in lower case.
+- Markdown: ``---`` rules, image-only lines, HTML comments and tags are
+  skipped; a front matter block's ``title:`` is the title; footnote
+  definitions ``[^8]: ...`` (with indented continuation lines) are the
+  reference list, cited by ``[^8]``.
 - Every other non-blank line is a paragraph. Its sentences (pysbd, so "e.g.",
   "et al.", "vs." and initials do not end one) become claims; markers ``[1]``,
-  ``[1, 3]``, ``[2-4]``, ``[2–4]`` cite the reference list's numbers and
-  ``[doi:10.x/y]`` cites a DOI directly.
+  ``[1, 3]``, ``[2-4]``, ``[6]–[11]``, ``[^8]``, superscripts (articles.parsing
+  reads them all) cite the reference list's numbers and ``[doi:10.x/y]`` cites
+  a DOI directly. With an unnumbered list, APA citations ("(Smith & Lee,
+  2019)", "Smith (2019)") are matched to its entries by surnames, year and
+  suffix.
+- Disclaimers, bylines and review notes, closing lines and an "About the
+  author" section are left out wherever they are, and listed in the report.
 - A sentence that frames the article ("This article will explore ...") or
   sends readers to their doctor is a context statement: it needs no source and
   reviewers see it flagged. Every other sentence without a marker is a claim
@@ -39,7 +48,9 @@ How the text is read (docs/importing.md says the same for editors):
   the end of the file. Bulleted and unnumbered entries are numbered in order.
   In a numbered or bulleted list, an unmarked line continues the entry above it
   (a DOI on a line of its own). Every entry needs a DOI (any form: ``10.x/y``,
-  ``doi:``, ``https://doi.org/``, a publisher URL with the DOI in it) or a link.
+  ``doi:``, ``https://doi.org/``, a publisher URL with the DOI in it), a PMID
+  or PMCID (``PMID: 959840``, a PubMed or PMC link: a PubMed reference,
+  saved unverified when PubMed cannot be reached) or a link.
 - A reference is matched by DOI, so importing the same list twice adds each
   work once. Its metadata comes from Crossref when Crossref answers; otherwise
   from the reference line (authors, year, title, journal, volume, issue,
@@ -90,9 +101,10 @@ from articles import attribution
 from articles.gate import publish_blockers
 from articles.models import Article, Citation, Claim, Section, Status, Topic
 from articles.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, parse_paragraph
+from references import pubmed
 from references.crossref import CrossrefError
 from references.doi import InvalidDOI, find_doi, normalise_doi
-from references.services import add_reference_by_doi, add_reference_by_url
+from references.services import add_reference_by_doi, add_reference_by_pmid, add_reference_by_url
 
 INTRODUCTION = "Introduction"
 MAX_TITLE_WORDS = 25
@@ -102,8 +114,8 @@ MAX_HEADING_CHARS = 150
 NON_HEADING_ENDINGS = ".,;:!"
 # A group author in APA's author place: a short name in title case with one of these words.
 ORGANISATION_WORDS = {
-    "Agency", "Association", "Board", "Centre", "Center", "Centers", "College", "Commission", "Council",
-    "Department", "Federation", "Foundation", "Institute", "Institutes", "Ministry", "Network", "Office",
+    "Administration", "Agency", "Association", "Board", "Centre", "Center", "Centers", "College", "Commission",
+    "Council", "Department", "Federation", "Foundation", "Institute", "Institutes", "Ministry", "Network", "Office",
     "Organisation", "Organization", "Service", "Services", "Society", "Trust", "University", "NHS", "NICE", "WHO",
 }
 NAME_CONNECTORS = {"of", "for", "and", "the", "on", "in", "&", "to"}
@@ -187,7 +199,8 @@ def _markdown_heading(text):
     # The heading is the shortest non-empty start of ``rest`` followed only by spaces then "#"s.
     return rest.rstrip("#").rstrip() or rest[:1]
 REFERENCES_HEADING = re.compile(
-    r"^(?:#{1,6}\s*)?(?:references?|reference list|sources|bibliography|works cited|literature cited|citations)"
+    r"^(?:#{1,6}\s*)?(?:references?|reference list|sources|bibliography|works cited|literature cited|citations"
+    r"|footnotes|endnotes)"
     r"\s*:?$",
     re.IGNORECASE,
 )
@@ -196,11 +209,73 @@ LIST_ITEM = re.compile(
 )
 URL = re.compile(r"https?://[^\s<>\"]+", re.IGNORECASE)
 DOI_TEXT = re.compile(r"(?:\binfo:doi/|\bdoi:\s*|\bdoi\s+)?\b10\.\d{4,9}/\S+", re.IGNORECASE)
-ANY_MARKER = re.compile(r"\[\s*(?:\d|doi:)", re.IGNORECASE)
+ANY_MARKER = re.compile(r"\[\s*(?:\d|doi:|\^)", re.IGNORECASE)
+# PubMed identifiers in a reference line: "PMID: 959840", "PMCID: PMC2614320", a PubMed or PMC link.
+PMID_IN_TEXT = re.compile(r"\bPMID\s*+:?\s*+(\d{1,9})\b", re.IGNORECASE)
+PMCID_IN_TEXT = re.compile(r"\b(PMC\d{1,9})\b", re.IGNORECASE)
+PUBMED_LINK = re.compile(
+    r"https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pmc/|ncbi\.nlm\.nih\.gov/pubmed/"
+    r"|pmc\.ncbi\.nlm\.nih\.gov/)",
+    re.IGNORECASE,
+)
+# "---", "***", "___" (Markdown's horizontal rule) divide the text; they are neither headings nor prose.
+HORIZONTAL_RULE = re.compile(r"(?:-[ \t]*+){3,}+|(?:\*[ \t]*+){3,}+|(?:_[ \t]*+){3,}+")
+# "[^8]: Author. Title. doi:..." and its indented continuation lines: one footnote definition.
+FOOTNOTE_DEFINITION = re.compile(r"\[\^(?P<label>[^\]\s]{1,40})\]:[ \t]*+(?P<body>.*)")
+FOOTNOTE_REFERENCE = re.compile(r"\[\^([^\]\s]{1,40})\]")
+# A line that is only markup: an image "![alt](banner.webp)", an HTML comment or a tag ("<Subscribe />").
+MARKUP_ONLY = re.compile(
+    r"!\[[^\]]{0,300}\]\([^()\s]{0,1000}\)|<!--.{0,1000}-->|</?[A-Za-z][\w.-]{0,60}(?:\s[^<>]{0,500})?/?>"
+)
+# Markdown's inline markup in prose: **strong**, __strong__, *emphasis*, and links "[text](https://...)",
+# whose text is kept. A bracket that starts like a citation marker ("[1](#ref-1)") is left for the marker reader.
+STRONG = re.compile(r"(\*\*|__)(?=\S)([^*_\n]{1,500}+)(?<=\S)\1")
+EMPHASIS = re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n]{1,500}+)(?<=[^\s*])\*(?![\w*])")
+INLINE_LINK = re.compile(r"\[(?![\d^@]|doi:)([^\[\]\n]{1,300}+)\]\((?:https?://|/|#|\.)[^()\s]{0,1000}+\)",
+                         re.IGNORECASE)
+# Front matter (Jekyll, Hugo, Docusaurus): "---", "key: value" lines, "---", at the top of the file.
+FRONT_MATTER_TITLE = re.compile(r"title:\s*+(?P<title>.+)", re.IGNORECASE)
+MAX_FRONT_MATTER_LINES = 60
 YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
 SIGN_OFF = re.compile(r"^[-–—~]+\s*(?P<name>[^\d.;:!?\[\]()]{1,60})$")
 # "At Psychly, we are committed ...": a capitalised name, then "we" (case matters: "At first, we" is prose).
 PROMISE = re.compile(r"^(?:(?:Here at|At) [A-Z][\w&'’ .-]{0,40},\s+we\b|We at [A-Z])")
+# A closing line: "With care, the Editorial Team", "Warm regards,", "Thanks for reading!". What may
+# follow the phrase is checked to be a name (_is_signature_name), so "Take care of your sleep" is prose.
+VALEDICTION = re.compile(
+    r"^(?:with (?:care|love|gratitude|thanks|warmth|kindness|best wishes|warm regards)|warm(?:est)? (?:regards|wishes)"
+    r"|warmly|kind(?:est)? regards|best(?: wishes| regards)?|all the best|regards|sincerely|yours(?: truly| sincerely)?"
+    r"|take care|cheers|in (?:good )?health|be well|stay well|until next time|thanks for reading|thank you for reading)"
+    r"[ \t]*+[,.!]?(?P<rest>.*)$",
+    re.IGNORECASE,
+)
+TEAM_WORDS = {"team", "staff", "editors", "writers", "crew", "desk", "board"}
+SIGNATURE_LEAD = re.compile(r"^(?:[-–—~]+\s*+)?(?:from\s+)?(?:all of us at\s+)?(?:the|your)\s+", re.IGNORECASE)
+# Lines no article makes a claim with: the site prints its own disclaimer, byline and review note.
+DISCLAIMER = re.compile(
+    r"^(?:medical |health |important )?disclaimer\b"
+    r"|\bfor (?:general )?(?:informational|information|educational)(?: and (?:educational|informational))? purposes\b"
+    r"|\bnot (?:meant |intended )?(?:to be |as )?(?:a substitute|a replacement) for"
+    r" (?:professional|medical|qualified)\b"
+    r"|\b(?:does not|do not|doesn't|is not intended to) (?:constitute|provide|give|offer) (?:medical|professional)"
+    r" (?:advice|diagnosis)",
+    re.IGNORECASE,
+)
+BYLINE = re.compile(
+    r"^(?:(?:medically|clinically|expert|professionally)[ -])?(?:reviewed|fact[ -]checked|edited|written|authored)"
+    r"\s++by\b|^(?:last\s++)?(?:updated|reviewed|published)(?:\s++on)?:?\s++(?:\d|jan|feb|mar|apr|may|jun|jul|aug"
+    r"|sep|oct|nov|dec)",
+    re.IGNORECASE,
+)
+MAX_BYLINE_WORDS = 30
+BOILERPLATE_HEADING = re.compile(
+    r"^(?:about (?:the |this |our )?(?:authors?|writers?|contributors?|reviewers?|editors?|us)"
+    r"|(?:the )?authors?(?:'s?|’s?)? (?:bio|biography|information|note)|meet the (?:authors?|writers?)"
+    r"|(?:medical |health |important )?disclaimers?)\s*:?$",
+    re.IGNORECASE,
+)
+DISCLAIMER_REASON = "disclaimer (the site prints its own)"
+BYLINE_REASON = "byline or review note (the site shows its own)"
 # Framing and "see your doctor" advice make no factual claim (the Claim model's context statements).
 CONTEXT_SENTENCE = re.compile(
     r"^(?:(?:in )?this (?:article|post|guide|piece)\b|read on\b|below,? we\b|here,? we (?:will|'ll)\b)"
@@ -224,6 +299,8 @@ class ParsedReference:
     doi: str | None
     url: str
     fallback: dict
+    pubmed_id: str = ""  # "PMID 959840" or "PMC2614320" when the entry has no DOI
+    numbered: bool = False  # the file numbered it ("1.", "[1]"); else it was numbered in order
 
 
 @dataclass
@@ -251,7 +328,7 @@ class ParsedDocument:
 
 def _has_link(text):
     try:
-        return bool(URL.search(text) or find_doi(text))
+        return bool(URL.search(text) or find_doi(text) or PMID_IN_TEXT.search(text) or PMCID_IN_TEXT.search(text))
     except InvalidDOI:
         return True  # a DOI written with a lookalike character: parse_references names it
 
@@ -264,6 +341,53 @@ def _is_sign_off(text):
     words = match.group("name").split()
     capitalised = [word for word in words if word[0].isupper()]
     return 0 < len(words) <= 6 and len(capitalised) >= 0.6 * len(words)
+
+
+def _is_signature_name(text):
+    """A name signing off: "the Editorial Team", "Dr. Ana Ruiz", "Psychly Editorial Staff"."""
+    text = text.strip().strip(",.!–—-~ ").strip()
+    if not text:
+        return True
+    words = text.split()
+    if len(words) > 7 or any(mark in text for mark in "?;:[]()") or _has_link(text):
+        return False
+    if words[-1].lower() in TEAM_WORDS and (SIGNATURE_LEAD.match(text) or all(w[0].isupper() for w in words)):
+        return True
+    return sum(1 for word in words if word[0].isupper()) >= 0.6 * len(words) and words[0][0].isupper()
+
+
+def _is_valediction(text):
+    match = VALEDICTION.match(text)
+    return bool(match) and not ANY_MARKER.search(text) and _is_signature_name(match.group("rest"))
+
+
+def _is_team_signature(text):
+    """ "The Editorial Team", "— The Psychly team", "From all of us at the Psychly team"."""
+    words = text.strip(".!").split()
+    return (
+        0 < len(words) <= 8 and words[-1].lower().strip(".!") in TEAM_WORDS and not ANY_MARKER.search(text)
+        and (bool(SIGNATURE_LEAD.match(text)) or all(word[0].isupper() for word in words))
+        and not _has_link(text)
+    )
+
+
+def _boilerplate_reason(text):
+    """Why a body line is left out whatever its place (a disclaimer, a byline), or None."""
+    if ANY_MARKER.search(text):
+        return None
+    if DISCLAIMER.search(text):
+        return DISCLAIMER_REASON
+    if BYLINE.match(text) and len(text.split()) <= MAX_BYLINE_WORDS:
+        return BYLINE_REASON
+    if _is_valediction(text):
+        return "sign-off"
+    return None
+
+
+def _boilerplate_heading_reason(heading):
+    if not BOILERPLATE_HEADING.match(heading.strip()):
+        return None
+    return DISCLAIMER_REASON if "disclaimer" in heading.lower() else "about the author (the site shows its own)"
 
 
 def _is_heading_like(text):
@@ -339,22 +463,40 @@ def parse_references(block):
         except InvalidDOI as error:
             raise ImportFailed(f"the reference's DOI cannot be read: {error}", line) from None
         urls = [u.rstrip(".,;") for u in URL.findall(text)]
+        pubmed_id = "" if doi else _pubmed_id(text, urls, line)
         if doi:
             try:
                 doi = normalise_doi(doi)
             except InvalidDOI as error:
                 raise ImportFailed(f"the reference's DOI cannot be read: {error}", line) from None
-        elif not urls:
+        elif not urls and not pubmed_id:
             raise ImportFailed(
-                f"the reference has no DOI and no link, so it cannot be checked: {_excerpt(text)}", line
+                f"the reference has no DOI and no link (nor a PMID or PMCID), so it cannot be checked: "
+                f"{_excerpt(text)}", line
             )
         references.append(
             ParsedReference(
-                number=number, line=line, text=text, doi=doi, url="" if doi else urls[0],
-                fallback=parse_reference_line(text),
+                number=number, line=line, text=text, doi=doi, url="" if doi or pubmed_id else urls[0],
+                fallback=parse_reference_line(text), pubmed_id=pubmed_id, numbered=explicit is not None,
             )
         )
     return references, left_out
+
+
+def _pubmed_id(text, urls, line):
+    """The entry's PubMed identifier as add_reference_by_pmid reads it ("PMID 959840", "PMC2614320"), or ""."""
+    link = next((url for url in urls if PUBMED_LINK.match(url)), None)
+    found = PMID_IN_TEXT.search(text)
+    raw = f"PMID: {found.group(1)}" if found else None
+    if raw is None and (found := PMCID_IN_TEXT.search(text)):
+        raw = found.group(1)
+    raw = raw or link
+    if raw is None:
+        return ""
+    try:
+        return str(pubmed.parse_pubmed_id(raw))
+    except pubmed.InvalidPubMedId as error:
+        raise ImportFailed(f"the reference's PubMed identifier cannot be read: {error}", line) from None
 
 
 def _excerpt(text, length=80):
@@ -504,9 +646,9 @@ def parse_reference_line(text):
 # --- The whole document ------------------------------------------------------
 
 
-def _claims_of(line, max_claims):
+def _claims_of(line, max_claims, author_year=False):
     try:
-        return parse_paragraph(line.text, max_claims=max_claims)
+        return parse_paragraph(line.text, max_claims=max_claims, author_year=author_year)
     except MarkerError as error:
         raise ImportFailed(f"a citation marker cannot be read: {error}", line.number) from None
     except TooManyClaims:
@@ -517,6 +659,69 @@ def _claims_of(line, max_claims):
         ) from None
     except TextTooLong as error:
         raise ImportFailed(str(error), line.number) from None
+
+
+# --- APA author-year citations, matched to an unnumbered reference list -----
+
+REFERENCE_YEAR = re.compile(r"\(((?:19|20)\d{2}[a-z]?|n\.\s?d\.(?:-[a-z])?)[,)]", re.IGNORECASE)
+
+
+def _name_key(name):
+    """ "Fichtenberg & Glantz" and "Fichtenberg and Glantz" alike: lower case, "and", no punctuation."""
+    name = name.replace("&", " and ").replace(",", " ").replace(".", " ").replace("’", "'").lower()
+    return " ".join(name.split())
+
+
+def _author_year_index(references):
+    """(number, year with suffix, the name keys APA cites the entry by) for each entry."""
+    index = []
+    for reference in references:
+        year = REFERENCE_YEAR.search(reference.text)
+        authors = reference.fallback.get("authors", [])
+        keys = set()
+        if authors and "literal" in authors[0]:
+            keys.add(_name_key(authors[0]["literal"]))
+        elif authors:
+            families = [_name_key(author["family"]) for author in authors]
+            if len(families) == 1:
+                keys.add(families[0])
+            elif len(families) == 2:
+                keys.add(f"{families[0]} and {families[1]}")
+            else:
+                keys.add(f"{families[0]} et al")
+                keys.add(f"{' '.join(families[:-1])} and {families[-1]}")
+        if year and keys:
+            index.append((reference.number, year.group(1).replace(" ", "").lower(), keys))
+    return index
+
+
+def _cite_author_years(claim, index, line):
+    """The claim with its APA citations turned into the numbers of the entries they name."""
+    numbers = list(claim.numbers)
+    for cite in claim.author_years:
+        year = cite.year.replace(" ", "").lower()
+        found = []
+        for name in cite.names:  # longest reading first: "As Smith et al." before "Smith et al."
+            key = _name_key(name)
+            found = [number for number, entry_year, keys in index if entry_year == year and key in keys]
+            if found:
+                break
+        if not found:
+            raise ImportFailed(
+                f"the citation {cite.text} matches no entry in the reference list (an entry by "
+                f"{cite.names[-1]} dated ({cite.year})); check the spelling and the year, or add the entry",
+                line,
+            )
+        if len(found) > 1:
+            raise ImportFailed(
+                f"the citation {cite.text} matches {len(found)} entries of the reference list (entries "
+                f"{', '.join(str(n) for n in found)}); give their years letters, ({cite.year[:4]}a), "
+                f"({cite.year[:4]}b), in the list and in the text",
+                line,
+            )
+        if found[0] not in numbers:
+            numbers.append(found[0])
+    return ParsedClaim(text=claim.text, numbers=tuple(numbers), dois=claim.dois, author_years=claim.author_years)
 
 
 def _unwrap(lines):
@@ -622,10 +827,12 @@ def _peel_tail(body):
     while body:
         text = body[-1].text
         # Only the last line can be a sign-off; the promise may come before it.
-        if not left_out and _is_sign_off(text):
+        if (not left_out and _is_sign_off(text)) or _is_valediction(text) or _is_team_signature(text):
             reason = "sign-off"
         elif PROMISE.match(text) and not ANY_MARKER.search(text):
             reason = "publisher's statement (the site prints its own)"
+        elif _boilerplate_reason(text):
+            reason = _boilerplate_reason(text)
         else:
             break
         line = body.pop()
@@ -633,10 +840,76 @@ def _peel_tail(body):
     return left_out[::-1]
 
 
+def _footnote_definitions(text):
+    """The file's lines without its Markdown footnote definitions, and the definitions as
+    reference-list lines ("[^8]: Author..." and its indented continuation lines -> "[8] Author...")."""
+    lines, definitions = [], []
+    current = None
+    for number, raw in enumerate(text.split("\n"), start=1):
+        stripped = raw.strip()
+        match = FOOTNOTE_DEFINITION.fullmatch(stripped) if stripped.startswith("[^") else None
+        if match:
+            current = [number, match.group("label"), [match.group("body")]]
+            definitions.append(current)
+            continue
+        if current is not None and stripped and raw[:1] in " \t":
+            current[2].append(stripped)  # a continuation line, indented (blank lines may come between)
+            continue
+        if stripped:
+            current = None
+        lines.append(Line(number, stripped))
+    if not definitions:
+        return lines, [], {}
+    labels = [label for _number, label, _parts in definitions]
+    # Numeric labels keep their numbers; otherwise ("[^smith2019]") the definitions are numbered in order.
+    if all(label.isdigit() for label in labels):
+        numbering = {label: int(label) for label in labels}
+    else:
+        numbering = {label: position for position, label in enumerate(labels, start=1)}
+    # Emphasis ("*BMJ*") is Markdown's, not part of the journal's name.
+    entries = [Line(number, f"[{numbering[label]}] {' '.join(part for part in parts if part).replace('*', '')}")
+               for number, label, parts in definitions]
+    return lines, entries, numbering
+
+
+def _renumber_footnotes(line, numbering):
+    if "[^" not in line.text or all(label.isdigit() and int(label) == n for label, n in numbering.items()):
+        return line
+    text = FOOTNOTE_REFERENCE.sub(
+        lambda match: f"[^{numbering[match.group(1)]}]" if match.group(1) in numbering else match.group(), line.text
+    )
+    return Line(line.number, text)
+
+
+def _inline_markup(text):
+    """Prose without Markdown's inline markup: the words a reader sees."""
+    if "*" in text or "_" in text:
+        text = EMPHASIS.sub(r"\1", STRONG.sub(r"\2", text))
+    if "](" in text:
+        text = INLINE_LINK.sub(r"\1", text)
+    return text
+
+
+def _front_matter(lines):
+    """The lines without a leading front matter block; its ``title:`` becomes the first line."""
+    first = next((index for index, line in enumerate(lines) if line.text), None)
+    if first is None or lines[first].text != "---":
+        return lines
+    for index in range(first + 1, min(len(lines), first + MAX_FRONT_MATTER_LINES)):
+        if lines[index].text == "---":
+            block = lines[first + 1:index]
+            titles = [FRONT_MATTER_TITLE.fullmatch(line.text) for line in block]
+            title = next((Line(line.number, match.group("title").strip().strip("\"'"))
+                          for line, match in zip(block, titles) if match), None)
+            return ([title] if title else []) + lines[index + 1:]
+    return lines
+
+
 def parse_document(text):
     """Read an article's text into title, sections, references and what was left out; saves nothing."""
-    lines = [Line(number, raw.strip()) for number, raw in enumerate(text.split("\n"), start=1)]
-    lines = [line for line in lines if line.text]
+    lines, footnotes, numbering = _footnote_definitions(text)
+    lines = [_renumber_footnotes(line, numbering) for line in _front_matter(lines)
+             if line.text and not HORIZONTAL_RULE.fullmatch(line.text) and not MARKUP_ONLY.fullmatch(line.text)]
     if not lines:
         raise ImportFailed("the file is empty")
     lines = _unwrap(lines)
@@ -659,33 +932,51 @@ def parse_document(text):
     body = lines[1 : start - 1 if has_heading else start]
     warnings = []
 
-    references, left_after = parse_references(block)
+    references, left_after = parse_references(block + footnotes)
     left_out = _peel_tail(body) + left_after
     if not references:
         warnings.append("no reference list found: every claim is without a source")
 
     by_number = {reference.number: reference for reference in references}
+    # An unnumbered list (APA's, alphabetical) is cited by author and year, "(Smith & Lee, 2019)".
+    author_year = bool(references) and not any(reference.numbered for reference in references)
+    author_index = _author_year_index(references) if author_year else []
     claim_count = 0
     sections = []
     intro = ParsedSection(heading=INTRODUCTION, line=None)
     current = intro
     summary = ""
+    skipping = None  # inside "About the author" or a disclaimer section: the reason its lines are left out
     for index, line in enumerate(body):
         following = body[index + 1] if index + 1 < len(body) else None
         markdown = _markdown_heading(line.text)
         if markdown is not None or (
             _is_heading_like(line.text) and following is not None and not _is_heading_like(following.text)
         ):
-            current = ParsedSection(heading=(line.text if markdown is None else markdown)[:300],
-                                    line=line.number)
-            sections.append(current)
+            heading = (line.text if markdown is None else markdown)[:300]
+            reason = _boilerplate_heading_reason(heading)
+            if reason:
+                skipping = reason
+                left_out.append({"line": line.number, "text": line.text, "reason": reason})
+                continue
+            # A byline ("Medically reviewed by ...") is short enough to pass for a heading.
+            if markdown is not None or not _boilerplate_reason(line.text):
+                skipping = None
+                current = ParsedSection(heading=heading, line=line.number)
+                sections.append(current)
+                continue
+        reason = skipping or _boilerplate_reason(line.text)
+        if reason:
+            left_out.append({"line": line.number, "text": line.text, "reason": reason})
             continue
         text = LIST_ITEM.match(line.text)
-        paragraph_line = Line(line.number, text.group("body")) if text else line
-        claims = _claims_of(paragraph_line, settings.IMPORT_MAX_CLAIMS - claim_count)
+        paragraph_line = Line(line.number, _inline_markup(text.group("body") if text else line.text))
+        claims = _claims_of(paragraph_line, settings.IMPORT_MAX_CLAIMS - claim_count, author_year=author_year)
         claim_count += len(claims)
         if not claims:
             continue
+        if author_year:
+            claims = [_cite_author_years(claim, author_index, line.number) for claim in claims]
         for claim in claims:
             for number in claim.numbers:
                 if number not in by_number:
@@ -708,6 +999,7 @@ def parse_document(text):
         if not section.paragraphs:
             warnings.append(f'line {section.line}: the heading "{section.heading}" has no paragraphs under it')
     sections = [section for section in sections if section.paragraphs]
+    left_out.sort(key=lambda item: item["line"])
     if not sections:
         raise ImportFailed("the file has a title but no paragraphs", title_line.number)
     cited = {number for section in sections for p in section.paragraphs for c in p.claims for number in c.numbers}
@@ -833,7 +1125,25 @@ class ImportReport:
         return "\n".join(out)
 
 
-def _save_reference(parsed, *, fetch, by=None):
+def _save_pubmed_reference(parsed, *, fetch, by, warnings):
+    try:
+        # A savepoint: a record PubMed half-answered leaves nothing behind when we fall back.
+        with transaction.atomic():
+            return add_reference_by_pmid(parsed.pubmed_id, by=by, fetch=fetch)
+    except pubmed.RecordNotFound as error:
+        raise ImportFailed(f"PubMed has no record for {parsed.pubmed_id}: {error}", parsed.line) from error
+    except pubmed.PubMedError as error:
+        reference, created = add_reference_by_pmid(parsed.pubmed_id, by=by, fetch=False)
+        warnings.append(
+            f"line {parsed.line}: PubMed could not be asked about {parsed.pubmed_id} ({error}); it was saved "
+            "unverified, marked needs check, for an editor to confirm against PubMed"
+        )
+        return reference, created
+
+
+def _save_reference(parsed, *, fetch, by=None, warnings=None):
+    if parsed.pubmed_id:
+        return _save_pubmed_reference(parsed, fetch=fetch, by=by, warnings=warnings if warnings is not None else [])
     try:
         if parsed.doi:
             return add_reference_by_doi(parsed.doi, fetch=fetch, fallback=parsed.fallback, by=by)
@@ -852,12 +1162,19 @@ def _existing_article(title, slug):
     return Article.objects.filter(Q(slug=slug) | Q(title__iexact=title)).order_by("pk").first()
 
 
+def _link(reference):
+    """Where the reference can be read: its URL, else its PubMed page (a reference known by PMID alone)."""
+    if reference.url or not reference.pmid:
+        return reference.url
+    return pubmed.pubmed_url(reference.pmid)
+
+
 def _reference_row(parsed, reference, created, cited_by):
     return {
         "number": parsed.number if parsed else None,
         "line": parsed.line if parsed else None,
         "doi": reference.doi,
-        "url": reference.url,
+        "url": _link(reference),
         "title": reference.title,
         "status": "added" if created else "already present",
         "metadata": reference.metadata_source,
@@ -919,8 +1236,9 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
         article.topics.add(topic)
 
     saved = {}
+    warnings = list(document.warnings)
     for parsed in document.references:
-        saved[parsed.number] = _save_reference(parsed, fetch=fetch, by=author)
+        saved[parsed.number] = _save_reference(parsed, fetch=fetch, by=author, warnings=warnings)
     by_doi = {reference.doi: reference for reference, _ in saved.values() if reference.doi}
     extra = []  # references cited only by [doi:...] markers
     cited_by = {}
@@ -965,7 +1283,7 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
                     seen.add(reference.pk)
                     cited_by[reference.pk] = cited_by.get(reference.pk, 0) + 1
                     kept.append((position, reference))
-                    rows.append({"reference": ref_number, "doi": reference.doi, "url": reference.url})
+                    rows.append({"reference": ref_number, "doi": reference.doi, "url": _link(reference)})
                 claim_sources.append(kept)
                 claims.append({"number": number, "line": paragraph.line, "text": parsed_claim.text,
                                "context": is_context, "sources": rows})
@@ -996,7 +1314,7 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
         references=references,
         left_out=document.left_out,
         blockers=list(publish_blockers(article)),
-        warnings=document.warnings,
+        warnings=warnings,
         topics=[t.name for t in article.topics.all()],
         authors=[user.get_username() for user in article.authors.all()],
     )

@@ -1,8 +1,11 @@
 """Split editors' prose into claims and read their citation markers.
 
 Shared by the admin's paste box and the importer. A marker is ``[1]``,
-``[1, 3]``, ``[2-4]``, ``[2–4]`` (numbers in the article's reference list) or
-``[doi:10.1000/xyz]`` (a DOI, in any form references.doi accepts).
+``[1, 3]``, ``[2-4]``, ``[2–4]``, ``[6]–[11]`` (a range across two brackets),
+``[^8]`` (a Markdown footnote) or superscript digits after a word or closing
+punctuation (``sleep.¹⁻³``, ``risk¹˒⁴``): numbers in the article's reference
+list; or ``[doi:10.1000/xyz]`` / Pandoc's ``[@doi:10.1000/xyz]`` (a DOI, in any
+form references.doi accepts).
 """
 
 import re
@@ -30,20 +33,122 @@ class TooManyClaims(TextTooLong):
 
 
 @dataclass(frozen=True)
+class AuthorYear:
+    """An APA citation: "(Fichtenberg & Glantz, 2002)" or narrative "Smith et al. (2019)".
+
+    ``names`` are the ways the author part may be read, longest first (a narrative citation
+    cannot tell where the name starts: "As Smith et al." or "Smith et al."); ``year`` keeps its
+    suffix ("2015a"), or is "n.d.".
+    """
+
+    names: tuple[str, ...]
+    year: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ParsedClaim:
     text: str
     numbers: tuple[int, ...] = ()
     dois: tuple[str, ...] = ()
+    author_years: tuple[AuthorYear, ...] = ()
 
     @property
     def has_markers(self):
-        return bool(self.numbers or self.dois)
+        return bool(self.numbers or self.dois or self.author_years)
 
 
 @dataclass
 class _Markers:
     numbers: list[int] = field(default_factory=list)
     dois: list[str] = field(default_factory=list)
+    author_years: list[AuthorYear] = field(default_factory=list)
+
+
+# --- APA author-year citations ------------------------------------------------
+# A parenthesis holds no other parenthesis, and the bound keeps each one's scan short: every
+# "(" is read up to the next bracket only, so the text is read once.
+PARENTHESIS = re.compile(r"(?<!\s)\s*+\(([^()]{1,400}+)\)")
+CITATION_YEAR = re.compile(r"(?:(?:19|20)\d{2}[a-z]?+|n\.\s?d\.(?:-[a-z])?+)")
+CITATION_PAGE = re.compile(r"(?:pp?|paras?|chap|ch)\.\s*+\S", re.IGNORECASE)
+CITATION_LEAD = re.compile(r"^(?:e\.g\.,?|i\.e\.,?|see also|see|cf\.|for example,|for a review, see)\s++",
+                           re.IGNORECASE)
+MAX_NAME_WORDS = 12
+NARRATIVE_LOOKBACK = 200  # characters before "(2019)" searched for the name it follows
+# Words a name is written with besides capitalised ones: "Food and Drug Administration", "Smith et al.".
+NAME_JOINERS = {"and", "&", "et", "al.", "al", "of", "for", "the", "on", "in", "de", "van", "von", "der", "du", "la"}
+
+
+def _is_name(text):
+    words = text.split()
+    return (
+        0 < len(words) <= MAX_NAME_WORDS and text[0].isupper() and not any(ch.isdigit() for ch in text)
+        and all(word[0].isupper() or word.lower() in NAME_JOINERS for word in words)
+    )
+
+
+def _parenthetical_citations(body):
+    """The AuthorYears of "(A & B, 2002; C et al., 2001a, 2001b)", or None if it is not a citation."""
+    found = []
+    names = None
+    for part in body.split(";"):
+        part = CITATION_LEAD.sub("", part.strip())
+        tokens = [token.strip() for token in part.split(",")]
+        while tokens and CITATION_PAGE.match(tokens[-1]):
+            tokens.pop()  # "p. 4": a page, not a year
+        years = []
+        while tokens and CITATION_YEAR.fullmatch(tokens[-1]):
+            years.insert(0, tokens.pop())
+        author = ", ".join(tokens).strip()
+        if not years:
+            return None
+        if author:
+            if not _is_name(author):
+                return None
+            names = (author,)
+        elif names is None:
+            return None  # "(2019)" alone is a narrative citation's year, read with the name before it
+        found.extend(AuthorYear(names=names, year=year, text=f"({body})") for year in years)
+    return found
+
+
+def _narrative_names(before):
+    """Ways to read the name that ends ``before`` ("... as Smith and Jones"), longest first."""
+    words = before.split()[-MAX_NAME_WORDS:]
+    taken = []
+    for word in reversed(words):
+        if not (word[0].isupper() or word.lower() in NAME_JOINERS) or any(ch.isdigit() for ch in word):
+            break
+        taken.insert(0, word.rstrip(","))
+        if word.endswith(",") and len(taken) > 1:
+            break
+    names = [" ".join(taken[start:]) for start in range(len(taken))]
+    return tuple(name for name in names if name and name.split()[0][0].isupper() and _is_name(name))
+
+
+def _take_author_years(text, markers):
+    """``text`` without its author-year citations; they are added to ``markers``."""
+    out, position = [], 0
+    for match in PARENTHESIS.finditer(text):
+        body = match.group(1).strip()
+        if not CITATION_YEAR.search(body):
+            continue
+        years = [token.strip() for token in body.replace(";", ",").split(",")]
+        if all(CITATION_YEAR.fullmatch(year) for year in years):
+            # Only years: a narrative citation, "Smith (2019)"; the name stays in the sentence.
+            names = _narrative_names(text[max(position, match.start() - NARRATIVE_LOOKBACK):match.start()])
+            if not names:
+                continue
+            cites = [AuthorYear(names=names, year=year, text=f"{names[0]} ({body})") for year in years]
+        else:
+            cites = _parenthetical_citations(body)
+            if cites is None:
+                continue
+        markers.author_years.extend(cites)
+        out.append(text[position:match.start()])
+        position = match.end()
+    out.append(text[position:])
+    return "".join(out)
 
 
 # Every pattern here runs in time linear in the sentence: a leading whitespace run is only
@@ -54,12 +159,33 @@ class _Markers:
 NUMBER_MARKER = re.compile(
     r"(?<!\s)\s*+\[(\d++(?:\s*+[-–—]\s*+\d++)?+(?:\s*+[,;]\s*+\d++(?:\s*+[-–—]\s*+\d++)?+)*+)\]"
 )
+# "[6]–[11]", "[19]-[22]" (PLOS and many journals): one range written across two brackets.
+SPLIT_RANGE = re.compile(r"\[(\d++)\]\s*+([-–—])\s*+\[(\d++)\]")
+# "[4],[5]" (PLOS's list of two): one marker, so the comma between them is not left in the text.
+# Only whole number markers are joined; anything else is left for MALFORMED_MARKER to name.
+_NUMBER_BODY = r"\d++(?:\s*+[-–—,;]\s*+\d++)*+"
+ADJACENT_MARKERS = re.compile(rf"\[{_NUMBER_BODY}\](?:\s*+,\s*+\[{_NUMBER_BODY}\])++")
+# [^8]: a Markdown footnote reference; a numeric label cites that number in the list.
+FOOTNOTE_MARKER = re.compile(r"\[\^(\d++)\]")
+# Superscript digits copied from a web page ("anxiety¹²", "sleep.¹⁻³", "risk,¹˒⁴"): a run of
+# digits is one number (¹² is 12, as <sup>12</sup> was), joined by commas or dashes. Only
+# after a letter or closing punctuation: after a digit (10⁶) or a unit (m², cm³) it is a
+# power, and followed by "=" or another operator (R² = .4, χ²) it is statistics.
+SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+SUPERSCRIPT_TO_DIGIT = str.maketrans(SUPERSCRIPT_DIGITS + "⁻˒", "0123456789-,")
+SUPERSCRIPT_MARKER = re.compile(
+    rf"(?<=[^\W\d_]|[.,;:!?)\]\"'’”])[{SUPERSCRIPT_DIGITS}]++(?:\s*+[,˒⁻–\-]\s*+[{SUPERSCRIPT_DIGITS}]++)*+"
+    rf"(?!\s*+[=<>±×+*/^{SUPERSCRIPT_DIGITS}\d])"
+)
+POWER_UNITS = re.compile(r"(?:\b|\d)(?:[a-zA-Zμµ]|cm|mm|km|dm|ft|in|kg|nm|um|μm|µm)$")
+SUPERSCRIPT_LOOKBACK = 3
 # [doi:10.1000/xyz]; the DOI runs to the closing bracket.
-DOI_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+doi:\s*+([^\[\]\s]++)\s*+\]", re.IGNORECASE)
+# Pandoc and Manubot write the same citation "[@doi:10.1000/xyz]".
+DOI_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@?doi:\s*+([^\[\]\s]++)\s*+\]", re.IGNORECASE)
 # What is left that still looks like a citation ("[1,]", "[3-]", "[2 and 4]", "[doi:]")
 # is a typo, and silently keeping it as text would drop the citation. A decade in
 # brackets ("[1960s]", an editor's insertion in a quotation) is text.
-MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|doi:[^\]]*)\]", re.IGNORECASE)
+MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|@?doi:[^\]]*|\^[^\]]*)\]", re.IGNORECASE)
 MAX_RANGE = 200
 
 
@@ -85,8 +211,35 @@ def expand_numbers(body):
 GAP_BEFORE_PUNCTUATION = re.compile(r"(?<!\s)\s++([.,;:!?])")
 
 
-def extract_markers(sentence):
-    """Return the sentence without its markers, and the markers it carried."""
+def _superscript_marker(match):
+    before = match.string[max(0, match.start() - SUPERSCRIPT_LOOKBACK):match.start()]
+    if POWER_UNITS.search(before):
+        return match.group()  # m², cm³, x²: a power, not a citation
+    return "[" + match.group().translate(SUPERSCRIPT_TO_DIGIT) + "]"
+
+
+def normalise_markers(text):
+    """Every form of numbered marker written as the bracketed one: "[6]–[11]" -> "[6–11]",
+    "[4],[5]" -> "[4,5]", "[^8]" -> "[8]", "sleep.¹⁻³" -> "sleep.[1-3]". Text without markers comes back unchanged."""
+    text = SPLIT_RANGE.sub(r"[\1\2\3]", text)
+    text = FOOTNOTE_MARKER.sub(lambda match: f"[{match.group(1)}]", text)
+    if any(digit in text for digit in SUPERSCRIPT_DIGITS):
+        text = SUPERSCRIPT_MARKER.sub(_superscript_marker, text)
+    if "]," in text or "] ," in text:
+        text = ADJACENT_MARKERS.sub(_join_adjacent, text)
+    return text
+
+
+def _join_adjacent(match):
+    return "[" + ",".join(re.findall(r"\[([^\]]*+)\]", match.group())) + "]"
+
+
+def extract_markers(sentence, *, author_year=False):
+    """Return the sentence without its markers, and the markers it carried.
+
+    With ``author_year``, APA citations ("(Smith & Lee, 2019)", "Smith (2019)") are markers too;
+    the caller matches them to its reference list. Without it they stay in the text.
+    """
     markers = _Markers()
     seen_numbers, seen_dois = set(), set()
 
@@ -104,8 +257,10 @@ def extract_markers(sentence):
             markers.dois.append(doi)
         return ""
 
-    text = DOI_MARKER.sub(take_doi, sentence)
+    text = DOI_MARKER.sub(take_doi, normalise_markers(sentence))
     text = NUMBER_MARKER.sub(take_numbers, text)
+    if author_year and "(" in text:
+        text = _take_author_years(text, markers)
     # Only a bracket before the last "]" can open a malformed marker; searching no further
     # keeps an unclosed "[1" repeated from being rescanned to the end from each bracket.
     malformed = MALFORMED_MARKER.search(text, 0, text.rfind("]") + 1)
@@ -206,7 +361,9 @@ def split_sentences(paragraph, *, max_sentences=None):
     Raises TextTooLong for a sentence over PARSE_MAX_SENTENCE_CHARS, and TooManyClaims once
     the paragraph has more than ``max_sentences`` sentences.
     """
-    paragraph = re.sub(r"\s+", " ", paragraph).strip()
+    # Markers are put in their bracketed form first, so a superscript after a full stop
+    # ("sleep.¹ Next") is read where "sleep.[1] Next" is: as ending the sentence before.
+    paragraph = normalise_markers(re.sub(r"\s+", " ", paragraph).strip())
     if not paragraph:
         return []
     if len(paragraph) <= CHUNK_CHARS and NO_BOUNDARY.fullmatch(paragraph, 0, len(paragraph) - 1):
@@ -232,8 +389,9 @@ def _reattach_leading_markers(sentences):
     return fixed
 
 
-def parse_paragraph(paragraph, *, max_claims=None):
-    """Claims of a paragraph, each with the reference numbers and DOIs it cites.
+def parse_paragraph(paragraph, *, max_claims=None, author_year=False):
+    """Claims of a paragraph, each with the reference numbers and DOIs it cites (and, with
+    ``author_year``, the APA citations it makes).
 
     Raises TooManyClaims once there are more than ``max_claims``.
     """
@@ -241,10 +399,11 @@ def parse_paragraph(paragraph, *, max_claims=None):
     # A claim is a sentence, or two joined by a marker pysbd put at the next one's start.
     limit = None if max_claims is None else 2 * max_claims + 1
     for sentence in _reattach_leading_markers(split_sentences(paragraph, max_sentences=limit)):
-        text, markers = extract_markers(sentence)
+        text, markers = extract_markers(sentence, author_year=author_year)
         if not text:
             continue
-        claims.append(ParsedClaim(text=text, numbers=tuple(markers.numbers), dois=tuple(markers.dois)))
+        claims.append(ParsedClaim(text=text, numbers=tuple(markers.numbers), dois=tuple(markers.dois),
+                                  author_years=tuple(markers.author_years)))
         if max_claims is not None and len(claims) > max_claims:
             raise TooManyClaims(max_claims)
     return claims

@@ -174,6 +174,20 @@ class OverrideForm(forms.Form):
     )
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), help_text="Required; reviewers see it.")
 
+    def __init__(self, *args, reference, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not services.may_raise_peer_review(reference, user):
+            # Only a reviewer who did not enter it may make a source count as peer-reviewed; the rest may
+            # only lower it (withdrawing an override over a computed "peer-reviewed" would raise it too).
+            lowering = [(value, label) for value, label in self.fields["status"].choices
+                        if value != PeerReviewStatus.PEER_REVIEWED]
+            if reference.peer_review_status == PeerReviewStatus.PEER_REVIEWED and reference.override_applies:
+                lowering = [(value, label) for value, label in lowering if value]
+            self.fields["status"].choices = lowering
+            self.fields["status"].help_text = (
+                "You may lower the status only: a reviewer who did not enter this reference may raise it."
+            )
+
 
 class VerifyForm(forms.Form):
     decision = forms.ChoiceField(choices=[
@@ -301,14 +315,28 @@ class ReferenceAdmin(BoundedSearchMixin, admin.ModelAdmin):
             # The form validated; the service refused what it would change. Nothing was saved.
             self.message_user(request, str(exc), messages.ERROR)
             obj.refresh_from_db()
+            request._reference_edit_refused = True
             return
         obj.__dict__.update({k: v for k, v in saved.__dict__.items() if not k.startswith("_")})
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_reference_edit_refused", False):
+            return None  # nothing changed, so nothing goes in the history
+        return super().log_change(request, obj, message)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_reference_edit_refused", False):
+            # The refusal is the only message: Django's "changed successfully" would say the opposite.
+            return redirect(request.path)
+        return super().response_change(request, obj)
 
     # Read-only displays --------------------------------------------------
 
     @admin.display(description="Peer review (effective)")
     def effective_status(self, obj):
         label = PeerReviewStatus(obj.effective_peer_review_status).label
+        if obj.peer_review_override and not obj.override_applies:
+            return f"{label} (an override to peer-reviewed not made by a reviewer is ignored)"
         return f"{label} (overridden)" if obj.peer_review_override else label
 
     @admin.display(description="Can support a claim", boolean=True)
@@ -502,16 +530,24 @@ class ReferenceAdmin(BoundedSearchMixin, admin.ModelAdmin):
         ))
 
     def override_view(self, request, object_id):
-        if not request.user.has_perm("references.override_peer_review"):
+        # Editors may lower a status; reviewers may also raise one (services.override_peer_review).
+        if not (request.user.has_perm("references.override_peer_review")
+                or request.user.has_perm("references.verify_reference")):
             raise PermissionDenied
         reference = get_object_or_404(Reference, pk=object_id)
-        form = OverrideForm(request.POST or None, initial={"status": reference.peer_review_override})
+        form = OverrideForm(request.POST or None, initial={"status": reference.peer_review_override},
+                            reference=reference, user=request.user)
         if request.method == "POST" and form.is_valid():
-            services.override_peer_review(
-                reference, status=form.cleaned_data["status"], reason=form.cleaned_data["reason"], by=request.user,
-            )
-            self.message_user(request, "Peer-review status recorded.", messages.SUCCESS)
-            return redirect("admin:references_reference_change", reference.pk)
+            try:
+                services.override_peer_review(
+                    reference, status=form.cleaned_data["status"], reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except services.OverrideRefused as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, "Peer-review status recorded.", messages.SUCCESS)
+                return redirect("admin:references_reference_change", reference.pk)
         return TemplateResponse(request, "admin/references/reference/override.html", self._context(
             request, f"Override peer-review status: {reference}", form=form, reference=reference,
             computed=PeerReviewStatus(reference.peer_review_status).label,

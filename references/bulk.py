@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from references import crossref, pubmed, services
+from references.budget import budget
 from references.doi import InvalidDOI, find_doi, normalise_doi
 from references.metadata import CSL_TYPES
 from references.models import AUTHORITY_SOURCES, MetadataSource, Reference
@@ -26,6 +27,8 @@ class AddResult:
     reference: Reference | None = None
     # For an imported entry: Crossref could not be asked, so its record stays as the file gave it.
     crossref_unreachable: bool = False
+    # For an imported entry: the time budget ran out before Crossref checked it (Crossref itself may be fine).
+    budget_spent: bool = False
 
     @property
     def verified(self):
@@ -83,18 +86,20 @@ def add_one_pubmed(line, *, by=None):
     return AddResult(line, "added" if created else "already present", str(reference), reference)
 
 
-def add_many(lines, *, by=None, budget_per_line=None):
+def add_many(lines, *, by=None, budget_per_line=None, budget_setting=""):
     """Add every DOI or URL in lines (blank and # lines skipped); one AddResult each.
 
-    Crossref calls share the caller's time budget (a web request's); ``budget_per_line`` gives each line
-    its own as well (commands, which have no worker timeout but must not hang).
+    Crossref and PubMed calls share the caller's time budget (a web request's); ``budget_per_line`` gives
+    each line its own as well (commands, which have no worker timeout but must not hang), named after
+    ``budget_setting`` when a spent one is reported.
     """
     if budget_per_line is None:
         return [add_one(line.strip(), by=by) for line in lines if _wanted(line)]
+    described = f"this input ({budget_per_line:g} s{', ' + budget_setting if budget_setting else ''})"
     results = []
     for line in lines:
         if _wanted(line):
-            with crossref.budget(budget_per_line):
+            with budget(budget_per_line, description=described):
                 results.append(add_one(line.strip(), by=by))
     return results
 
@@ -213,19 +218,26 @@ def parse_export(text, filename=""):
     )
 
 
+# Why an imported entry stays unverified when the time budget ran out before Crossref checked it.
+NOT_CHECKED = "not checked with Crossref: the time budget was spent"
+
+
 def _from_crossref(doi, *, by):
-    """The entry's record as Crossref has it: (reference or None, why it stays unverified, Crossref unreachable)."""
+    """The entry's record as Crossref has it: (reference or None, why it stays unverified, Crossref unreachable,
+    the time budget spent)."""
     try:
         work = crossref.fetch_work(doi)
+    except crossref.BudgetSpent:
+        return None, NOT_CHECKED, False, True
     except crossref.CrossrefUnavailable:
-        return None, "Crossref was unreachable", True
+        return None, "Crossref was unreachable", True, False
     except crossref.WorkNotFound:
-        return None, "Crossref does not know this DOI", False
+        return None, "Crossref does not know this DOI", False, False
     except crossref.CrossrefError as exc:
-        return None, f"Crossref could not confirm it ({exc})", False
+        return None, f"Crossref could not confirm it ({exc})", False, False
     reference = apply_work(Reference(doi=doi), work)
     reference.entered_by = by
-    return reference, "", False
+    return reference, "", False, False
 
 
 def import_entry(entry, *, by=None, fetch=True):
@@ -260,9 +272,9 @@ def import_entry(entry, *, by=None, fetch=True):
         fields[name] = str(fields.get(name) or "")[:50]
     fields["title"] = str(fields.get("title") or "")
     fields["container_title"] = str(fields.get("container_title") or "")[:500]
-    unverified, unreachable = "no DOI to check with Crossref", False
+    unverified, unreachable, spent = "no DOI to check with Crossref", False, False
     if doi and fetch:
-        fetched, unverified, unreachable = _from_crossref(doi, by=by)
+        fetched, unverified, unreachable, spent = _from_crossref(doi, by=by)
         if fetched is not None:
             # Crossref may answer with the canonical form of an aliased DOI, which may be present already.
             existing = Reference.objects.with_doi(fetched.doi).first()
@@ -283,25 +295,37 @@ def import_entry(entry, *, by=None, fetch=True):
     except ValidationError as exc:
         return AddResult(label, "rejected", "; ".join(exc.messages))
     return AddResult(doi or label, "added", f"{reference} (unverified: {unverified})", reference,
-                     crossref_unreachable=unreachable)
+                     crossref_unreachable=unreachable, budget_spent=spent)
 
 
 def import_export(text, filename="", *, by=None):
     """Import every entry of a reference-manager export; one AddResult each. Raises ImportFormatError.
 
-    Each DOI is re-checked with Crossref; once Crossref proves unreachable the rest are not tried
-    (each try would wait for its timeout) and stay unverified too.
+    Each DOI is re-checked with Crossref; once Crossref proves unreachable, or the time budget is spent,
+    the rest are not tried (each try would wait for its timeout, or could not be made) and stay
+    unverified too.
     """
-    results, reachable = [], True
+    results, reachable, spent = [], True, False
     for entry in parse_export(text, filename):
-        result = import_entry(entry, by=by, fetch=reachable)
+        result = import_entry(entry, by=by, fetch=reachable and not spent)
         if result.crossref_unreachable:
             reachable = False
-        elif not reachable and result.outcome == "added" and not result.verified:
-            result.crossref_unreachable = True
-            result.detail = result.detail.replace("Crossref was not asked", "Crossref was unreachable")
+        elif result.budget_spent:
+            spent = True
+        elif (spent or not reachable) and result.outcome == "added" and not result.verified and \
+                "Crossref was not asked" in result.detail:
+            if spent:
+                result.budget_spent = True
+                result.detail = result.detail.replace("Crossref was not asked", NOT_CHECKED)
+            else:
+                result.crossref_unreachable = True
+                result.detail = result.detail.replace("Crossref was not asked", "Crossref was unreachable")
         results.append(result)
     return results
+
+
+# The entries a summary names before "and N more".
+SHOWN_ENTRIES = 10
 
 
 def import_summary(results):
@@ -311,6 +335,19 @@ def import_summary(results):
     unverified = len(added) - len(verified)
     if not added:
         return "Nothing new was imported."
+    not_checked = [r.line for r in added if r.budget_spent]
+    if not_checked:
+        shown = ", ".join(not_checked[:SHOWN_ENTRIES])
+        more = f" and {len(not_checked) - SHOWN_ENTRIES} more" if len(not_checked) > SHOWN_ENTRIES else ""
+        n = len(not_checked)
+        return (
+            f"The time budget for this import was spent before Crossref checked {n} "
+            f"entr{'ies' if n != 1 else 'y'} ({shown}{more}): {'they stay' if n != 1 else 'it stays'} unverified "
+            "(entered by hand) and cannot support a claim until a reviewer verifies "
+            f"{'them' if n != 1 else 'it'} or {'they are' if n != 1 else 'it is'} refreshed from Crossref. "
+            "To check now, select them in the reference list and choose “Refresh selected references”."
+            + (f" {len(verified)} verified by Crossref before that." if verified else "")
+        )
     if any(r.crossref_unreachable for r in added):
         return (
             f"Crossref was unreachable: {unverified} imported reference{'s' if unverified != 1 else ''} "

@@ -8,8 +8,9 @@ read answers of any size for any time, return ``None`` on errors and never retry
 the endpoint comes from settings (a mirror or a local server works), every failure becomes one of our
 exceptions, and rate limits and server errors are retried with backoff.
 
-Every operation that calls Crossref runs within a time budget (``budget()``): an admin request's whole
-budget (``CROSSREF_REQUEST_BUDGET``, well under the web worker's timeout) covers every DOI it adds, the
+Every operation that calls Crossref runs within a time budget (``references.budget``, re-exported here as
+``budget()``), the same one PubMed's calls draw on: an admin request's whole budget
+(``CROSSREF_REQUEST_BUDGET``, well under the web worker's timeout) covers every DOI and PMID it adds, the
 retries and the waits between them, so the request answers "Crossref unavailable" instead of being killed.
 A ``Retry-After`` longer than what is left is not waited for.
 
@@ -17,16 +18,17 @@ Every work message is cleaned (``clean_work``) right after decoding: fields of t
 coerced or dropped and strings and lists are capped, so the rest of the code only ever sees well-typed data.
 """
 
-import contextvars
 import math
 import time
-from contextlib import contextmanager
 from urllib.parse import quote
 
 from crossref.restful import Etiquette
 from django.conf import settings
 
 from references import http
+# budget, remaining_budget, MIN_CALL_SECONDS and RequestBudgetMiddleware keep their names here for callers.
+from references.budget import MIN_CALL_SECONDS, RequestBudgetMiddleware, budget, may_wait, spent_message  # noqa: F401
+from references.budget import remaining as remaining_budget
 
 APPLICATION = "Psychly Editorial"
 APPLICATION_VERSION = "0.1"
@@ -34,13 +36,9 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 # Waits between attempts; a Retry-After header is honoured up to the cap (and never past the budget).
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
-# Less than this left of a budget is not worth a call: it could only time out.
-MIN_CALL_SECONDS = 0.25
-BUDGET_SPENT = "time budget for this request spent; try again"
 
-# Tests replace these so retries and budgets cost no time.
+# Tests replace this so retries cost no time.
 sleep = time.sleep
-monotonic = time.monotonic
 
 
 class CrossrefError(Exception):
@@ -61,46 +59,6 @@ class BudgetSpent(CrossrefUnavailable):
 
 class CrossrefBadResponse(CrossrefError):
     """Crossref answered, but not with a work."""
-
-
-# Time budgets ------------------------------------------------------------
-
-_deadline = contextvars.ContextVar("crossref_deadline", default=None)
-
-
-@contextmanager
-def budget(seconds):
-    """Crossref calls inside spend at most ``seconds`` in all, retries and waits included.
-
-    Budgets nest, and an inner one never outlasts the outer: a command's budget per DOI inside a
-    request's budget ends with the request's.
-    """
-    deadline = monotonic() + max(float(seconds), 0.0)
-    outer = _deadline.get()
-    if outer is not None:
-        deadline = min(deadline, outer)
-    token = _deadline.set(deadline)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
-
-
-def remaining_budget():
-    """Seconds left of the current budget, or None outside any."""
-    deadline = _deadline.get()
-    return None if deadline is None else deadline - monotonic()
-
-
-class RequestBudgetMiddleware:
-    """Every web request's Crossref calls share one budget, so none outlives the worker's timeout."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        with budget(settings.CROSSREF_REQUEST_BUDGET):
-            return self.get_response(request)
 
 
 # Calls -------------------------------------------------------------------
@@ -135,9 +93,9 @@ def _size(limit):
 
 def fetch_work(doi):
     """The cleaned Crossref work message (a dict) for a normalised DOI; raises a CrossrefError subclass."""
-    if _deadline.get() is None:
+    if remaining_budget() is None:
         # Outside any operation (a shell, a script), one fetch is its own operation.
-        with budget(settings.CROSSREF_REQUEST_BUDGET):
+        with budget(settings.CROSSREF_REQUEST_BUDGET, description="this lookup (CROSSREF_REQUEST_BUDGET)"):
             return _fetch_work(doi)
     return _fetch_work(doi)
 
@@ -146,20 +104,19 @@ def _fetch_work(doi):
     url = work_url(doi)
     attempts = 1 + max(settings.CROSSREF_MAX_RETRIES, 0)
     for attempt in range(attempts):
-        left = remaining_budget()
-        if left < MIN_CALL_SECONDS:
-            raise BudgetSpent(f"{BUDGET_SPENT} ({doi} was not looked up).")
-        deadline = min(settings.CROSSREF_DEADLINE, left)
         try:
+            # The reader cuts the call to what is left of the budget, or asks nothing when too little is.
             answer = http.get(
-                url, headers=request_headers(), deadline_seconds=deadline, max_bytes=settings.CROSSREF_MAX_BYTES,
-                read_timeout=settings.CROSSREF_TIMEOUT, what="Crossref",
+                url, headers=request_headers(), deadline_seconds=settings.CROSSREF_DEADLINE,
+                max_bytes=settings.CROSSREF_MAX_BYTES, read_timeout=settings.CROSSREF_TIMEOUT, what="Crossref",
             )
+        except http.BudgetSpent as exc:
+            if not exc.asked:
+                raise BudgetSpent(f"{exc.spent} ({doi} was not looked up).") from exc
+            raise BudgetSpent(
+                f"Crossref did not finish its answer for {doi} in the {exc.seconds:.1f} seconds left; {exc.spent}."
+            ) from exc
         except http.DeadlineExceeded as exc:
-            if deadline < settings.CROSSREF_DEADLINE:
-                raise BudgetSpent(
-                    f"Crossref did not finish its answer for {doi} in the {deadline:.1f} seconds left; {BUDGET_SPENT}."
-                ) from exc
             raise CrossrefUnavailable(f"{str(exc).rstrip('.')} for {doi}.") from exc
         except http.AnswerTooLarge as exc:
             raise CrossrefBadResponse(
@@ -173,11 +130,10 @@ def _fetch_work(doi):
             what = "rate limit" if answer.status == 429 else "server error"
             if attempt + 1 < attempts:
                 delay = _retry_delay(answer, attempt)
-                left = remaining_budget()
-                if delay + MIN_CALL_SECONDS > left:
+                if not may_wait(delay):
                     raise BudgetSpent(
                         f"Crossref answered {answer.status} ({what}) for {doi} and asks to wait {delay:g} seconds, "
-                        f"more than the {max(left, 0):.1f} left; {BUDGET_SPENT}."
+                        f"more than the {max(remaining_budget(), 0):.1f} left; {spent_message()}."
                     )
                 sleep(delay)
                 continue

@@ -6,6 +6,10 @@ they arrive, and the deadline and the size cap are checked after each one. A ser
 status line and headers, which are read before any of our code runs; so each call arms a timer that cuts
 the call's socket when the deadline passes, and the blocked read ends at once. Compressed answers are
 inflated piece by piece and the cap counts the inflated bytes, so a small gzip body cannot expand past it.
+
+Every call also draws on the operation's time budget (``references.budget``): its deadline is its own or
+what is left of the budget, whichever ends first, and with less than ``MIN_CALL_SECONDS`` left nothing is
+asked at all. Either way it raises BudgetSpent, so callers can say which budget ran out.
 """
 
 import contextvars
@@ -19,6 +23,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
+from references import budget
+
 # Tests replace these so deadlines cost no time.
 monotonic = time.monotonic
 
@@ -29,6 +35,18 @@ class OutsideCallError(Exception):
 
 class DeadlineExceeded(OutsideCallError):
     """The whole answer did not arrive within the deadline."""
+
+
+class BudgetSpent(DeadlineExceeded):
+    """The operation's time budget ran out before the call could be made (``asked`` False) or finish.
+
+    ``spent`` is the budget's own message ("time budget for this request spent; try again"), ``seconds``
+    what was left of it when the call began.
+    """
+
+    def __init__(self, message, *, spent, seconds, asked):
+        super().__init__(message)
+        self.spent, self.seconds, self.asked = spent, seconds, asked
 
 
 class AnswerTooLarge(OutsideCallError):
@@ -151,8 +169,27 @@ def session():
 def get(url, *, params=None, headers=None, deadline_seconds, max_bytes, read_timeout=None, what="the server"):
     """GET ``url`` and read the whole answer within ``deadline_seconds`` and ``max_bytes``; returns an Answer.
 
-    ``what`` names the server in messages ("Crossref", "PubMed").
+    ``what`` names the server in messages ("Crossref", "PubMed"). The deadline is cut to what is left of the
+    time budget in force; raises BudgetSpent when the budget, not ``deadline_seconds``, ends the call.
     """
+    left = budget.remaining()
+    if left is not None and left < budget.MIN_CALL_SECONDS:
+        spent = budget.spent_message()
+        raise BudgetSpent(f"{spent} ({what} was not asked).", spent=spent, seconds=max(left, 0.0), asked=False)
+    if left is None or left >= deadline_seconds:
+        return _get_within(url, params, headers, deadline_seconds, max_bytes, read_timeout, what)
+    spent = budget.spent_message()
+    try:
+        return _get_within(url, params, headers, left, max_bytes, read_timeout, what)
+    except DeadlineExceeded as exc:
+        # The budget's share was shorter than the call's own deadline (and any read timeout within it).
+        raise BudgetSpent(
+            f"{what} did not finish its answer in the {left:.1f} seconds left; {spent}.", spent=spent, seconds=left,
+            asked=True,
+        ) from exc
+
+
+def _get_within(url, params, headers, deadline_seconds, max_bytes, read_timeout, what):
     call = _Call()
     timer = threading.Timer(deadline_seconds, call.expire)
     timer.daemon = True

@@ -99,6 +99,8 @@ class Reference(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="Who entered or imported this reference; they may not verify it themselves.",
     )
+    # Everyone who typed any of its details, not only the last (entered_by): none of them may vouch for it.
+    typed_by = models.JSONField(default=list, blank=True, help_text="Ids of the users who typed or edited its details.")
     # A reviewer's decision that a reference entered by hand is what it says it is (references.services).
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -141,6 +143,9 @@ class Reference(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     peer_review_override_at = models.DateTimeField(null=True, blank=True)
+    # Set only by services.override_peer_review: the override was made by a reviewer who did not enter the
+    # reference. An override raising a source to peer-reviewed counts only then; an editor's may only lower it.
+    peer_review_override_by_reviewer = models.BooleanField(default=False)
 
     retraction_status = models.CharField(
         max_length=30, choices=RetractionStatus.choices, default=RetractionStatus.NONE
@@ -148,6 +153,9 @@ class Reference(models.Model):
     # Crossref's updated-by entries: {"type", "DOI", "label", "source", "updated"}.
     updates = models.JSONField(default=list, blank=True)
     status_checked_at = models.DateTimeField(null=True, blank=True)
+    # When refresh_references last tried it, whether or not the authority answered: a reference that keeps
+    # failing then waits its turn behind the others instead of taking a place in every run's budget.
+    refresh_attempted_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -188,6 +196,16 @@ class Reference(models.Model):
                 condition=models.Q(peer_review_override="") | ~models.Q(peer_review_override_reason=""),
                 name="reference_override_needs_reason",
             ),
+            # A reviewer's override names that reviewer, who is not the person who entered the reference.
+            models.CheckConstraint(
+                condition=models.Q(peer_review_override_by_reviewer=False) | (
+                    models.Q(peer_review_override_by__isnull=False) & (
+                        models.Q(entered_by__isnull=True)
+                        | ~models.Q(peer_review_override_by=models.F("entered_by"))
+                    )
+                ),
+                name="reference_reviewer_override_not_by_enterer",
+            ),
         ]
 
     def __str__(self):
@@ -207,8 +225,24 @@ class Reference(models.Model):
         return self.doi_url or self.url
 
     @property
+    def override_applies(self):
+        """Whether the recorded override stands: any lowering does; raising to peer-reviewed only a reviewer's.
+
+        An editor's "peer-reviewed" (or one recorded before this rule, or by the person who entered the
+        reference) is ignored, so a preprint or a dataset never becomes support on an editor's word.
+        """
+        if not self.peer_review_override:
+            return False
+        if self.peer_review_override != PeerReviewStatus.PEER_REVIEWED:
+            return True
+        return bool(
+            self.peer_review_override_by_reviewer and self.peer_review_override_by_id
+            and self.peer_review_override_by_id != self.entered_by_id
+        )
+
+    @property
     def effective_peer_review_status(self):
-        return self.peer_review_override or self.peer_review_status
+        return self.peer_review_override if self.override_applies else self.peer_review_status
 
     @property
     def notices(self):

@@ -1,9 +1,11 @@
 """Every call to PubMed (NCBI E-utilities) goes through here.
 
 HTTP goes through the shared bounded reader (references.http): one deadline for the whole call,
-retries included, and a size cap on each answer. NCBI's limits are kept for the whole process by
-one rate limiter (3 requests a second, 10 with an API key), and every request names the tool and
-a contact address as NCBI asks.
+retries included, and a size cap on each answer. The call also draws on the operation's time budget
+(references.budget), the one Crossref's calls share: no request, retry wait or rate-limiter wait goes past
+what is left of it, and a spent budget is "PubMed unavailable" (BudgetSpent). NCBI's limits are kept
+for the whole process by one rate limiter (3 requests a second, 10 with an API key), and every request
+names the tool and a contact address as NCBI asks.
 
 efetch's PubMed XML is parsed with ElementTree through defusedxml, not Bio.Entrez, metapub or eutils
 (README, "Libraries and why"): Bio.Entrez.read downloads any DTD it does not ship with its own
@@ -22,7 +24,7 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as ET  # noqa: N817 - ElementTree's usual short name
 from django.conf import settings
 
-from references import http
+from references import budget, http
 
 # One PubMed record is a few kB to a few hundred kB (long author and reference lists).
 MAX_BYTES = 5 * 1024 * 1024
@@ -44,6 +46,10 @@ class RecordNotFound(PubMedError):
 
 class PubMedUnavailable(PubMedError):
     """PubMed could not be reached, timed out, sent too much, or kept refusing (rate limit, server error)."""
+
+
+class BudgetSpent(PubMedUnavailable):
+    """The operation's time budget ran out before PubMed was asked (or could answer)."""
 
 
 class PubMedBadResponse(PubMedError):
@@ -146,13 +152,16 @@ class RateLimiter:
     def rate():
         return 10.0 if settings.NCBI_API_KEY else 3.0
 
-    def wait(self):
+    def wait(self, *, at_most=None):
+        """Sleep until this caller's slot; returns the delay, or None (no slot taken) when over ``at_most``."""
         interval = 1.0 / self.rate()
         with self._lock:
             now = self.clock()
             slot = now if self._next_slot is None else max(now, self._next_slot)
+            delay = slot - now
+            if at_most is not None and delay > at_most:
+                return None
             self._next_slot = slot + interval
-        delay = slot - now
         if delay > 0:
             (self.sleeper or sleep)(delay)
         return delay
@@ -199,12 +208,25 @@ def _get(name, params, what_for):
         remaining = deadline - (http.monotonic() - started)
         if remaining <= 0:
             break
-        limiter.wait()
+        left = budget.remaining()
+        if left is not None and left < budget.MIN_CALL_SECONDS:
+            raise BudgetSpent(f"{budget.spent_message()} (PubMed was not asked for {what_for}).")
+        if limiter.wait(at_most=None if left is None else left - budget.MIN_CALL_SECONDS) is None:
+            raise BudgetSpent(
+                f"{budget.spent_message()} (PubMed was not asked for {what_for}: NCBI's rate limit would have "
+                "kept it waiting past the budget)."
+            )
         remaining = deadline - (http.monotonic() - started)
         if remaining <= 0:
             break
         try:
             answer = http.get(url, params=params, deadline_seconds=remaining, max_bytes=MAX_BYTES, what="PubMed")
+        except http.BudgetSpent as exc:
+            if not exc.asked:
+                raise BudgetSpent(f"{exc.spent} (PubMed was not asked for {what_for}).") from exc
+            raise BudgetSpent(
+                f"PubMed did not finish its answer for {what_for} in the {exc.seconds:.1f} seconds left; {exc.spent}."
+            ) from exc
         except http.DeadlineExceeded as exc:
             # The reader was given what was left of our deadline; name the whole deadline instead.
             raise PubMedUnavailable(
@@ -219,6 +241,11 @@ def _get(name, params, what_for):
             delay = _retry_delay(answer, attempt)
             if delay >= deadline - (http.monotonic() - started):
                 break
+            if not budget.may_wait(delay):
+                raise BudgetSpent(
+                    f"PubMed answered {last_status} for {what_for} and asks to wait {delay:g} seconds, more than the "
+                    f"{max(budget.remaining(), 0):.1f} left; {budget.spent_message()}."
+                )
             sleep(delay)
     if last_status is None:
         raise PubMedUnavailable(f"PubMed did not answer within {deadline:g} seconds ({what_for}).")

@@ -70,6 +70,8 @@ def save_reference(reference, *, by=None):
         reference.peer_review_status = computed_peer_review_status(reference)
     if reference.pk is None and by is not None and reference.entered_by_id is None:
         reference.entered_by = by
+    if reference.entered_by_id is not None and reference.entered_by_id not in reference.typed_by:
+        reference.typed_by = [*reference.typed_by, reference.entered_by_id]
     apply_evidence(reference)
     reference.full_clean()
     reference.save()
@@ -141,10 +143,15 @@ def _check_verifier(reference, *, by, reason, verb):
         raise VerificationRefused(f"Only a reviewer may {verb} a source (the verify_reference permission).")
     if not reason:
         raise VerificationRefused(f"A reason is required to {verb} a source: say what you checked.")
-    if reference.entered_by_id is not None and reference.entered_by_id == by.pk:
-        raise VerificationRefused(
-            f"You entered this reference, so someone else must {verb} it."
-        )
+    if by.pk in _typists(reference):
+        what = ("entered this reference" if reference.entered_by_id == by.pk
+                else "typed some of this reference's details")
+        raise VerificationRefused(f"You {what}, so someone else must {verb} it.")
+
+
+def _typists(reference):
+    """Everyone who typed any of the reference's details (the last of them is entered_by)."""
+    return {*reference.typed_by, *([reference.entered_by_id] if reference.entered_by_id else [])}
 
 
 def _support_changed(reference, *, was_support, changes):
@@ -239,6 +246,8 @@ def edit_reference(reference, *, by, fields=None, display_overrides=None):
         return locked
     if typed and not locked.from_authority:
         locked.entered_by = by
+        # A reviewer raised the old details to peer-reviewed, not these.
+        locked.peer_review_override_by_reviewer = False
         if locked.verified_by_id:
             _clear_verification(
                 locked, by=by,
@@ -253,25 +262,56 @@ def edit_reference(reference, *, by, fields=None, display_overrides=None):
     return locked
 
 
+class OverrideRefused(ValueError):
+    """A peer-review override that may not be recorded: the message says why."""
+
+
+def may_raise_peer_review(reference, user):
+    """Whether ``user`` may make a source count as peer-reviewed: a reviewer who did not enter it."""
+    return bool(
+        user is not None and user.has_perm("references.verify_reference") and user.pk not in _typists(reference)
+    )
+
+
 @transaction.atomic
 def override_peer_review(reference, *, status, reason, by):
-    """Record an editor's peer-review decision (status "" withdraws it); the reason is required."""
+    """Record a peer-review decision (status "" withdraws it); the reason is required.
+
+    Anyone with ``override_peer_review`` may lower a source's status, which only makes the gate
+    stricter. A decision that makes it peer-reviewed (an override, or withdrawing one over a computed
+    "peer-reviewed") is a reviewer's: someone with ``verify_reference`` who did not enter the reference.
+    """
     reason = (reason or "").strip()
     if not reason:
-        raise ValueError("A reason is required to override the peer-review status.")
+        raise OverrideRefused("A reason is required to override the peer-review status.")
     if status and status not in PeerReviewStatus.values:
-        raise ValueError(f"{status!r} is not a peer-review status.")
+        raise OverrideRefused(f"{status!r} is not a peer-review status.")
+    if by is None or not (by.has_perm("references.override_peer_review") or by.has_perm("references.verify_reference")):
+        raise OverrideRefused("You may not override peer-review statuses (the override_peer_review permission).")
     reference = Reference.objects.select_for_update().get(pk=reference.pk)
     previous = reference.effective_peer_review_status
+    reaches = status or reference.peer_review_status
+    by_reviewer = may_raise_peer_review(reference, by)
+    if reaches == PeerReviewStatus.PEER_REVIEWED and previous != PeerReviewStatus.PEER_REVIEWED and not by_reviewer:
+        who = ("you entered this reference or typed some of its details" if by.pk in _typists(reference)
+               else "you are not a reviewer (the verify_reference permission)")
+        raise OverrideRefused(
+            f"Only a reviewer who did not enter a reference may make it count as peer-reviewed, and {who}. "
+            "You may mark it not peer-reviewed or unknown; ask a reviewer to raise it."
+        )
+    was_support = reference.counts_as_support
     now = timezone.now()
     reference.peer_review_override = status
     reference.peer_review_override_reason = reason if status else ""
     reference.peer_review_override_by = by if status else None
     reference.peer_review_override_at = now if status else None
+    reference.peer_review_override_by_reviewer = bool(status) and by_reviewer
     reference.save(update_fields=[
         "peer_review_override", "peer_review_override_reason", "peer_review_override_by",
-        "peer_review_override_at", "updated_at",
+        "peer_review_override_at", "peer_review_override_by_reviewer", "updated_at",
     ])
+    _support_changed(reference, was_support=was_support,
+                     changes={"peer_review_override": (previous, reference.effective_peer_review_status)})
     PeerReviewOverride.objects.create(
         reference=reference, status=status, previous_status=previous,
         computed_status=reference.peer_review_status, reason=reason, by=by, at=now,
@@ -534,7 +574,7 @@ def _combine(crossref_result, pubmed_result):
 
 
 __all__ = [
-    "InvalidDOI", "ReferenceEditRefused", "RefreshResult", "VerificationRefused", "add_reference_by_doi",
+    "InvalidDOI", "OverrideRefused", "ReferenceEditRefused", "RefreshResult", "VerificationRefused", "add_reference_by_doi",
     "add_reference_by_url", "apply_work", "edit_reference", "override_peer_review", "refresh_reference",
     "save_reference", "verify_reference", "withdraw_verification",
 ]

@@ -23,8 +23,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from references import http
-from references.crossref import APPLICATION, APPLICATION_VERSION
+from references import budget, http
+from references.crossref import APPLICATION, APPLICATION_VERSION, CrossrefBadResponse, clean_work
 from references.doi import InvalidDOI, normalise_doi
 from references.metadata import (
     CONCERN_UPDATES, CORRECTING_UPDATES, RETRACTING_UPDATES, normalise_update_type, retraction_status_for,
@@ -217,8 +217,41 @@ def _headers():
             "Accept": "application/json"}
 
 
+# Crossref's cursors are a few hundred characters; anything far longer is not one.
+MAX_CURSOR = 4_000
+
+
+def read_items(items):
+    """(The list items the sweep can read, how many were skipped as mistyped.)
+
+    Each item is cleaned as a work is (references.crossref.clean_work): strings capped, dates checked,
+    ``update-to`` as one entry coerced to a list. An item that is not an object, has no usable DOI, or has an
+    ``update-to`` of no entries to read is skipped and counted, never an exception.
+    """
+    readable, skipped = [], 0
+    for item in items:
+        try:
+            cleaned = clean_work(item) if isinstance(item, dict) else None
+        except CrossrefBadResponse:
+            cleaned = None
+        if cleaned is None or (item.get("update-to") not in (None, []) and not cleaned.get("update-to")):
+            skipped += 1
+            continue
+        readable.append(cleaned)
+    return readable, skipped
+
+
 def fetch_page(from_date, cursor, *, rows=None):
-    """One page of notices indexed since ``from_date``: (items, next cursor, total results); raises SweepError."""
+    """One page of notices indexed since ``from_date``: (items, next cursor, total results); raises SweepError.
+
+    The page, its retries and their waits share one time budget (CROSSREF_COMMAND_BUDGET, within any
+    enclosing budget). Items are returned as Crossref sent them; ``read_items`` cleans them.
+    """
+    with budget.command_budget("one page of the retraction sweep"):
+        return _fetch_page(from_date, cursor, rows=rows)
+
+
+def _fetch_page(from_date, cursor, *, rows=None):
     params = {
         "filter": f"is-update:true,from-index-date:{from_date:%Y-%m-%d}",
         "cursor": cursor, "rows": rows or ROWS, "select": SELECT,
@@ -237,21 +270,32 @@ def fetch_page(from_date, cursor, *, rows=None):
             raise SweepError(str(exc)) from exc
         if answer.status in RETRY_STATUSES and attempt + 1 < attempts:
             retry_after = answer.headers.get("Retry-After", "")
-            sleep(min(float(retry_after) if retry_after.strip().isdigit() else 2.0**attempt, 30.0))
+            delay = min(float(retry_after) if retry_after.strip().isdigit() else 2.0**attempt, 30.0)
+            if not budget.may_wait(delay):
+                raise SweepError(
+                    f"Crossref answered {answer.status} to the list of notices and asks to wait {delay:g} seconds, "
+                    f"more than the {max(budget.remaining(), 0):.1f} left; {budget.spent_message()}."
+                )
+            sleep(delay)
             continue
         break
     if answer.status != 200:
         raise SweepError(f"Crossref answered {answer.status} to the list of notices: {answer.text[:200].strip()!r}.")
     try:
         body = answer.json()
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise SweepError("Crossref's list of notices is not JSON.") from exc
+    kind = body.get("message-type") if isinstance(body, dict) else type(body).__name__
     message = body.get("message") if isinstance(body, dict) else None
-    if body.get("message-type") != "work-list" or not isinstance(message, dict) or not isinstance(
-            message.get("items"), list):
-        raise SweepError(f"Crossref's answer is not a list of works (got {body.get('message-type')!r}).")
+    if kind != "work-list" or not isinstance(message, dict) or not isinstance(message.get("items"), list):
+        raise SweepError(f"Crossref's answer is not a list of works (got {str(kind)[:40]!r}).")
+    next_cursor = message.get("next-cursor") or ""
+    if not isinstance(next_cursor, str) or len(next_cursor) > MAX_CURSOR or not next_cursor.isprintable():
+        # Without a cursor to go on the sweep would end here and count as complete, missing the later pages.
+        raise SweepError(f"Crossref's list of notices has an unusable next-cursor (got {str(next_cursor)[:40]!r}).")
     total = message.get("total-results")
-    return message["items"], message.get("next-cursor") or "", total if isinstance(total, int) else None
+    total = total if isinstance(total, int) and not isinstance(total, bool) else None
+    return message["items"], next_cursor, total
 
 
 # ---- PubMed's "Retracted Publication" ------------------------------------------------------------------------
@@ -278,7 +322,8 @@ def pubmed_retractions(from_date, until_date):
             "maxdate": f"{until_date:%Y/%m/%d}", "retmax": PUBMED_PAGE, "retstart": start, "retmode": "json",
         }
         try:
-            answer = pubmed._get("esearch.fcgi", params, "the search for retracted publications")
+            with budget.command_budget("one PubMed search of the retraction sweep"):
+                answer = pubmed._get("esearch.fcgi", params, "the search for retracted publications")
             requests += 1
             result = answer.json()["esearchresult"] if answer.status == 200 else None
             ids, count = [str(i) for i in result["idlist"]], int(result["count"])
@@ -317,13 +362,16 @@ class SweepResult:
     requests: int = 0
     pubmed_requests: int = 0
     resumed: bool = False
+    # List items skipped as mistyped in this run (references.watch.read_items).
+    skipped: int = 0
 
     def __str__(self):
         s = self.sweep
         return (
             f"Retraction sweep from {s.from_date:%Y-%m-%d}: {s.status}, {s.pages} page(s), {s.notices_seen} "
             f"notice(s) seen, {s.references_updated} reference(s) updated, {self.requests} Crossref request(s)"
-            + (f", {self.pubmed_requests} PubMed request(s)." if self.pubmed_requests else ".")
+            + (f", {self.pubmed_requests} PubMed request(s)" if self.pubmed_requests else "")
+            + (f", {self.skipped} mistyped item(s) skipped." if self.skipped else ".")
         )
 
 
@@ -395,7 +443,9 @@ def run_sweep(*, now=None, progress=None):
         while True:
             items, next_cursor, total = fetch_page(sweep.from_date, cursor)
             result.requests += 1
-            notices = [notice for item in items for notice in notices_from_item(item)]
+            readable, skipped = read_items(items)
+            result.skipped += skipped
+            notices = [notice for item in readable for notice in notices_from_item(item)]
             updated, _added = record_notices(notices)
             sweep.pages += 1
             sweep.notices_seen += len(items)

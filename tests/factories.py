@@ -5,9 +5,12 @@ citing nothing) or a dict: {"text": ..., "refs": [Reference, ...], "context": bo
 "locator": "p. 3"}.
 """
 
+import importlib
 import itertools
 
-from django.contrib.auth.models import Group, User
+from django.apps import apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -15,6 +18,29 @@ from articles.models import Article, Citation, Claim, ReviewerProfile, Section
 from references.models import MetadataSource, PeerReviewStatus, Reference, RetractionStatus
 
 _sequence = itertools.count(1)
+
+# The data migrations that make the editorial groups, in order, with the app their bare codenames belong to.
+GROUP_MIGRATIONS = [
+    ("articles.migrations.0002_editorial_groups", "articles"),
+    ("articles.migrations.0004_workflow_group_permissions", "articles"),
+    ("references.migrations.0004_verify_reference_permission", "references"),
+]
+
+
+def ensure_editorial_groups():
+    """The Editors and Reviewers groups as the migrations make them.
+
+    A transactional test (without serialized_rollback) flushes the database, groups included; tests that
+    run after one still need the groups, whatever ran first.
+    """
+    for label in ("articles", "references"):
+        create_permissions(apps.get_app_config(label), verbosity=0)
+    for module_name, default_app in GROUP_MIGRATIONS:
+        for group_name, entries in importlib.import_module(module_name).GROUP_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=group_name)
+            for entry in entries:
+                app_label, codename = entry if isinstance(entry, tuple) else (default_app, entry)
+                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
 
 
 def make_user(username=None, *groups, superuser=False, email=None, credentials=None, password=None, **fields):
@@ -31,6 +57,8 @@ def make_user(username=None, *groups, superuser=False, email=None, credentials=N
             username, email if email is not None else f"{username}@example.org", password,
             is_staff=True, **fields,
         )
+    if groups and Group.objects.filter(name__in=groups).count() < len(set(groups)):
+        ensure_editorial_groups()
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     if credentials:

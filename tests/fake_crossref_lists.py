@@ -5,7 +5,8 @@ It serves the given work-list items as Crossref does: ``cursor=*`` starts, each 
 ``indexed`` date is before the filter's ``from-index-date`` are left out, as Crossref leaves them out; a
 filter without ``is-update:true`` or an unknown ``select`` field gets Crossref's 400 validation failure.
 ``fail_on_page(n)`` makes the n-th page (1-based, of any sweep) answer 500 until ``fail_on_page(None)``.
-``requests`` records each query (a dict of its parameters).
+``requests`` records each query (a dict of its parameters). Items that are not objects (hostile tests) are
+served whatever the filter.
 
 It also stands in for NCBI's ``esearch.fcgi`` (point NCBI_API_URL at it): the search for
 ``"Retracted Publication"[pt]`` by modification date answers ``retracted_pmids``, paged by retstart/retmax;
@@ -32,8 +33,16 @@ def recorded_items(name="notices-is-update.json"):
 
 
 def _indexed(item):
-    parts = ((item.get("indexed") or {}).get("date-parts") or [[]])[0]
-    return "-".join(f"{int(p):02d}" for p in parts) if len(parts) == 3 else ""
+    try:
+        parts = ((item.get("indexed") or {}).get("date-parts") or [[]])[0]
+        return "-".join(f"{int(p):02d}" for p in parts) if len(parts) == 3 else ""
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return ""
+
+
+def _served(item, since):
+    # Hostile tests put items that are not objects in the list: those are always served.
+    return not since or not isinstance(item, dict) or _indexed(item) >= since
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -83,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.failing_page is not None and page_number >= fake.failing_page:
             return self._send(500, {"status": "error", "message": "Internal Server Error"})
         since = filters.get("from-index-date", "")
-        items = [item for item in fake.items if not since or _indexed(item) >= since]
+        items = [item for item in fake.items if _served(item, since)]
         rows = int(query.get("rows", 20))
         cursor = query.get("cursor", "*")
         offset = 0 if cursor == "*" else fake.cursors.get(cursor)

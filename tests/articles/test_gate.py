@@ -62,11 +62,19 @@ def test_one_supporting_source_among_weak_ones_is_enough():
     assert codes(article) == ["no_approval"]
 
 
-def test_an_override_to_peer_reviewed_counts_as_support():
+def test_a_reviewers_override_to_peer_reviewed_counts_as_support():
     ref = make_reference(peer_review=PeerReviewStatus.UNKNOWN, peer_review_override=PeerReviewStatus.PEER_REVIEWED,
-                         peer_review_override_reason="Published in a refereed journal; Crossref lacks it.")
+                         peer_review_override_reason="Published in a refereed journal; Crossref lacks it.",
+                         peer_review_override_by=make_reviewer(), peer_review_override_by_reviewer=True)
     article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
     assert codes(article) == ["no_approval"]
+
+
+def test_an_override_to_peer_reviewed_no_reviewer_made_is_ignored():
+    ref = make_reference(peer_review=PeerReviewStatus.UNKNOWN, peer_review_override=PeerReviewStatus.PEER_REVIEWED,
+                         peer_review_override_reason="Trust me.")
+    article = make_supported_article(sections={"S": [{"text": "A claim.", "refs": [ref]}]})
+    assert codes(article) == ["unsupported_claim", "no_approval"]
 
 
 def test_context_statements_need_no_source_but_are_counted():

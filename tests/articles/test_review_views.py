@@ -273,7 +273,7 @@ def test_peer_review_overrides_are_shown_from_the_references_log(as_reviewer, ed
 
     ref = make_reference(peer_review=PeerReviewStatus.UNKNOWN)
     override_peer_review(ref, status=PeerReviewStatus.PEER_REVIEWED, reason="Refereed; Crossref lacks the flag.",
-                         by=editor)
+                         by=make_reviewer("olga"))
     article = submitted(editor, "Overridden", sections={"S": [{"text": "A claim.", "refs": [ref]}]})
     html = as_reviewer.get(page_url(article)).content.decode()
     assert "Refereed; Crossref lacks the flag." in html

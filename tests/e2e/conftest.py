@@ -8,7 +8,6 @@ console message and Content-Security-Policy violation. A test fails if any page
 reported a CSP violation.
 """
 
-import importlib
 import os
 import re
 from pathlib import Path
@@ -47,28 +46,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-GROUP_MIGRATIONS = ["articles.migrations.0002_editorial_groups", "articles.migrations.0004_workflow_group_permissions"]
-
-
 @pytest.fixture(autouse=True)
 def editorial_groups(transactional_db):
-    """The Editors and Reviewers groups as the migrations make them.
+    """The Editors and Reviewers groups as the migrations make them, whatever ran first."""
+    from tests.factories import ensure_editorial_groups
 
-    A transactional test elsewhere in the suite (without serialized_rollback)
-    flushes the database, groups included; these tests need them whatever ran first.
-    """
-    from django.apps import apps
-    from django.contrib.auth.management import create_permissions
-    from django.contrib.auth.models import Group, Permission
-
-    for label in ("articles", "references"):
-        create_permissions(apps.get_app_config(label), verbosity=0)
-    for module_name in GROUP_MIGRATIONS:
-        for group_name, entries in importlib.import_module(module_name).GROUP_PERMISSIONS.items():
-            group, _ = Group.objects.get_or_create(name=group_name)
-            for entry in entries:
-                app_label, codename = entry if isinstance(entry, tuple) else ("articles", entry)
-                group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+    ensure_editorial_groups()
 
 
 @pytest.fixture(scope="session")

@@ -114,15 +114,17 @@ def test_the_changelist_links_to_add_many_and_import(editor_client, django_asser
 
 
 def test_the_change_page_shows_status_notices_override_and_apa(editor_client, editor, django_assert_max_num_queries):
+    reviewer = User.objects.create_user("edna-reviews", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name="Reviewers"))
     reference = services.save_reference(services.apply_work(Reference(), load_work("10.5555/psychly.retracted.2019.001")))
     services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Checked the journal",
-                                  by=editor)
+                                  by=reviewer)
     with django_assert_max_num_queries(12):
         response = editor_client.get(reverse("admin:references_reference_change", args=[reference.pk]))
     content = response.content.decode()
     assert "Retraction</strong> (publisher, 2021-06-09)" in content
     assert "https://doi.org/10.5555/psychly.retraction.2021.001" in content
-    assert "Peer-reviewed by edna on" in content and "Checked the journal" in content
+    assert "Peer-reviewed by edna-reviews on" in content and "Checked the journal" in content
     assert "Peer-reviewed (overridden)" in content
     assert 'alt="False"' in content  # retracted: cannot support a claim, override or not
     assert "<i>Journal of Test Results</i>" in content
@@ -149,10 +151,13 @@ def test_override_view_records_the_decision_with_a_reason(editor_client, editor)
     assert editor_client.get(url).status_code == 200
     response = editor_client.post(url, {"status": "peer_reviewed", "reason": ""})
     assert "This field is required" in response.content.decode()
+    # An editor may only lower a status: "peer-reviewed" is not among the choices offered.
     response = editor_client.post(url, {"status": "peer_reviewed", "reason": "Peer-reviewed per the funder."})
+    assert "Select a valid choice" in response.content.decode()
+    response = editor_client.post(url, {"status": "not_peer_reviewed", "reason": "Grey literature."})
     assert response.status_code == 302
     entry = PeerReviewOverride.objects.get()
-    assert (entry.by, entry.status, entry.reason) == (editor, "peer_reviewed", "Peer-reviewed per the funder.")
+    assert (entry.by, entry.status, entry.reason) == (editor, "not_peer_reviewed", "Grey literature.")
 
 
 def test_the_refresh_action_refreshes_the_selected(editor_client, fake_crossref):
@@ -241,11 +246,13 @@ def test_reviewers_cannot_use_the_add_views(reviewer_client, url_name):
     assert reviewer_client.get(reverse(f"admin:references_reference_{url_name}")).status_code == 403
 
 
-def test_reviewers_cannot_override(reviewer_client):
-    reference = services.save_reference(Reference(doi="10.5555/rep2", title="R", work_type="report"))
+def test_a_reviewer_who_did_not_enter_it_may_raise_the_status(reviewer_client, editor):
+    reference = services.save_reference(Reference(doi="10.5555/rep2", title="R", work_type="report"), by=editor)
     url = reverse("admin:references_reference_override", args=[reference.pk])
-    assert reviewer_client.post(url, {"status": "peer_reviewed", "reason": "x"}).status_code == 403
-    assert not PeerReviewOverride.objects.exists()
+    assert reviewer_client.post(url, {"status": "peer_reviewed", "reason": "x"}).status_code == 302
+    reference.refresh_from_db()
+    assert reference.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
+    assert reference.peer_review_override_by_reviewer
 
 
 def test_reviewers_cannot_refresh(reviewer_client, fake_crossref):
@@ -491,3 +498,61 @@ def test_a_mistyped_crossref_answer_is_added_not_a_server_error(editor_client, f
     assert [r.outcome for r in response.context["results"]] == ["added"]
     reference = Reference.objects.get(doi=FEDER)
     assert (reference.title, reference.year, reference.volume) == ("A title as a string, not a list", 2019, "12")
+
+
+def test_an_edit_the_service_refuses_shows_only_the_refusal(editor_client, monkeypatch):
+    """Between the admin reading the record and saving the edit, another process filled it from PubMed (a
+    refresh, a PMID added elsewhere); services.edit_reference then refuses the typed title. The editor sees
+    that refusal alone, not also Django's "changed successfully", and nothing enters the history."""
+    from django.contrib.admin.models import LogEntry
+
+    from references.admin import ReferenceAdmin
+
+    reference = services.save_reference(Reference(url="https://example.org/report", title="Report",
+                                                  work_type="report"), by=User.objects.create_user("typist"))
+    read = ReferenceAdmin.get_object
+
+    def read_then_filled_elsewhere(self, request, object_id, from_field=None):
+        obj = read(self, request, object_id, from_field)
+        if request.method == "POST":
+            Reference.objects.filter(pk=obj.pk).update(metadata_source=MetadataSource.PUBMED, pmid="23121403")
+        return obj
+
+    monkeypatch.setattr(ReferenceAdmin, "get_object", read_then_filled_elsewhere)
+    url = reverse("admin:references_reference_change", args=[reference.pk])
+    response = editor_client.post(url, add_form(
+        url="https://example.org/report", title="Report, second edition", work_type="report",
+    ) | {"display_title": "", "display_container_title": "", "display_volume": "", "display_issue": "",
+         "display_pages": "", "display_publisher": ""})
+    assert response.status_code == 302 and response.url == url
+    page = editor_client.get(url)
+    assert messages_of(page) == [
+        "This record came from PubMed and is kept as fetched (title): correct it for display instead."
+    ]
+    assert "changed successfully" not in page.content.decode()
+    reference.refresh_from_db()
+    assert reference.title == "Report"
+    assert not LogEntry.objects.filter(object_id=str(reference.pk)).exists()
+
+
+def test_an_import_whose_budget_is_spent_says_so_and_names_the_entries_not_checked(editor_client, trickling_crossref):
+    """Crossref is slow, not unreachable: the summary must not blame it, and must say which entries to re-check."""
+    import time
+
+    dois = TRICKLED[:3]
+    export = json.dumps([{"type": "article-journal", "DOI": doi, "title": f"T{n}"} for n, doi in enumerate(dois)])
+    started = time.monotonic()
+    response = editor_client.post(IMPORT, {"file": SimpleUploadedFile("slow.json", export.encode())})
+    assert time.monotonic() - started < 2.5
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["added"] * 3
+    assert all(r.budget_spent and not r.crossref_unreachable for r in rows)
+    assert all(r.detail.endswith("(unverified: not checked with Crossref: the time budget was spent)") for r in rows)
+    assert trickling_crossref.requests == [f"/works/{dois[0]}"]
+    [summary] = messages_of(response)
+    assert summary.startswith(
+        f"The time budget for this import was spent before Crossref checked 3 entries ({', '.join(dois)}): "
+        "they stay unverified"
+    )
+    assert "unreachable" not in summary and "unreachable" not in response.content.decode()
+    assert not any(r.counts_as_support for r in Reference.objects.all())

@@ -153,7 +153,9 @@ def test_add_references_gives_each_doi_its_own_bounded_time_when_crossref_trickl
     assert time.monotonic() - started < 3
     assert code == 1
     for doi in KETAMINE[:2]:
-        assert f"{doi}\tCrossref unavailable: Crossref did not finish its answer for {doi} in the 0.6 seconds left" in out
+        assert (f"{doi}\tCrossref unavailable: Crossref did not finish its answer for {doi} in the 0.6 seconds left; "
+                "time budget for this input (0.6 s, CROSSREF_COMMAND_BUDGET) spent; try again.") in out
+    assert "this request" not in out
     assert len(trickling_crossref.requests) == 2  # each DOI was asked: the budget is per DOI, not shared
     assert not Reference.objects.exists()
 
@@ -168,5 +170,28 @@ def test_refresh_references_gives_each_doi_its_own_bounded_time_when_crossref_tr
     assert time.monotonic() - started < 3
     assert code == 1
     assert "Checked 2 reference(s): 0 changed, 2 failed." in out
-    assert err.count("in the 0.6 seconds left; time budget for this request spent") == 2
+    # A command has no request: the message names the budget that ran out and the setting behind it.
+    assert err.count(
+        "in the 0.6 seconds left; time budget for this reference (0.6 s, CROSSREF_COMMAND_BUDGET) spent; try again."
+    ) == 2
+    assert "this request" not in err
     assert len(trickling_crossref.requests) == 2
+
+
+def test_add_references_gives_pmids_the_same_bounded_time_and_words(fake_ncbi, settings):
+    """PubMed draws on the same per-input budget as Crossref, and a spent one is named for the command."""
+    import time
+
+    settings.NCBI_TIMEOUT = 10
+    settings.CROSSREF_COMMAND_BUDGET = 0.6
+    fake_ncbi.trickle_seconds = 0.02
+    fake_ncbi.set_mode("trickle")
+    started = time.monotonic()
+    out, _, code = run("add_references", "PMID: 23121403", "PMID: 11748933")
+    assert time.monotonic() - started < 3
+    assert code == 1
+    for pmid in ("23121403", "11748933"):
+        assert (f"PMID: {pmid}\tPubMed unavailable: PubMed did not finish its answer for PMID {pmid} in the 0.6 "
+                "seconds left; time budget for this input (0.6 s, CROSSREF_COMMAND_BUDGET) spent; try again.") in out
+    assert len(fake_ncbi.requests) == 2
+    assert not Reference.objects.exists()

@@ -211,14 +211,16 @@ def test_a_retry_after_longer_than_the_budget_left_is_not_waited_for(fake_crossr
 
 @pytest.fixture
 def fake_clock(monkeypatch):
-    """Crossref's clock stands still except while it sleeps; returns the waits slept."""
+    """The budget's clock stands still except while Crossref's client sleeps; returns the waits slept."""
+    from references import budget as budgets
+
     clock, waits = [1000.0], []
 
     def sleep(seconds):
         waits.append(seconds)
         clock[0] += seconds
 
-    monkeypatch.setattr(crossref, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(budgets, "monotonic", lambda: clock[0])
     monkeypatch.setattr(crossref, "sleep", sleep)
     return waits
 
@@ -260,7 +262,9 @@ def test_the_budget_cuts_a_call_short_of_its_own_deadline(fake_crossref, setting
 
 
 def test_an_inner_budget_never_outlasts_the_outer(monkeypatch):
-    monkeypatch.setattr(crossref, "monotonic", lambda: 50.0)
+    from references import budget as budgets
+
+    monkeypatch.setattr(budgets, "monotonic", lambda: 50.0)
     assert crossref.remaining_budget() is None
     with budget(2):
         with budget(60):

@@ -181,3 +181,68 @@ def test_the_refresh_action_rechecks_pubmed(editor_client, fake_ncbi):
     assert any(m.startswith("PMID 23121403: NEWLY RETRACTED") for m in messages_of(response))
     reference.refresh_from_db()
     assert reference.is_retracted
+
+
+# A trickling NCBI never outlives the worker: PubMed draws on the request's one budget --------------------
+
+PMIDS = ["PMID: 23121403", "PMC2614320", "https://pubmed.ncbi.nlm.nih.gov/11748933/"]
+
+
+@pytest.fixture
+def trickling_ncbi(fake_ncbi, settings):
+    """NCBI sending a byte every 20 ms for 10 s, a PubMed deadline of 10 s, a one-second request budget."""
+    settings.CROSSREF_REQUEST_BUDGET = 1.0
+    settings.NCBI_TIMEOUT = 10
+    fake_ncbi.trickle_seconds = 0.02
+    fake_ncbi.set_mode("trickle")
+    return fake_ncbi
+
+
+def _post_timed(client, lines):
+    import time
+
+    started = time.monotonic()
+    response = client.post(ADD_MANY, {"dois": "\n".join(lines)})
+    return response, time.monotonic() - started
+
+
+def test_add_many_answers_pubmed_unavailable_for_every_pmid_within_the_request_budget(editor_client, trickling_ncbi):
+    response, elapsed = _post_timed(editor_client, PMIDS)
+    assert response.status_code == 200
+    assert elapsed < 2.5
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["PubMed unavailable"] * 3
+    assert rows[0].detail.startswith("PubMed did not finish its answer for PMID 23121403 in the ")
+    assert rows[0].detail.endswith(" seconds left; time budget for this request spent; try again.")
+    assert rows[1].detail == "time budget for this request spent; try again (PubMed was not asked for PMC2614320)."
+    assert rows[2].detail == (
+        "time budget for this request spent; try again (PubMed was not asked for PMID 11748933)."
+    )
+    assert [path for _, path, _ in trickling_ncbi.requests] == ["/efetch.fcgi"]
+    assert response.content.decode().count("PubMed unavailable") == 3
+    assert not Reference.objects.exists()
+
+
+def test_dois_and_pmids_in_one_request_share_one_budget(editor_client, fake_crossref, fake_ncbi, settings):
+    """Crossref trickling spends the request's budget; the PMID after it is not asked, the DOI after that either."""
+    settings.CROSSREF_REQUEST_BUDGET = 1.0
+    settings.CROSSREF_DEADLINE = 10
+    fake_crossref.trickle_seconds = 0.02
+    fake_crossref.set_mode("trickle")
+    response, elapsed = _post_timed(editor_client, [RCT_DOI, "PMID: 23121403", "10.1159/000493425"])
+    assert response.status_code == 200
+    assert elapsed < 2.5
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["Crossref unavailable", "PubMed unavailable", "Crossref unavailable"]
+    assert rows[1].detail == "time budget for this request spent; try again (PubMed was not asked for PMID 23121403)."
+    assert fake_ncbi.requests == []
+    assert fake_crossref.requests == [f"/works/{RCT_DOI}"]
+
+
+def test_a_pmid_first_spends_the_budget_for_the_dois_after_it(editor_client, fake_crossref, trickling_ncbi):
+    response, elapsed = _post_timed(editor_client, ["PMID: 23121403", RCT_DOI])
+    assert elapsed < 2.5
+    rows = response.context["results"]
+    assert [r.outcome for r in rows] == ["PubMed unavailable", "Crossref unavailable"]
+    assert rows[1].detail == f"time budget for this request spent; try again ({RCT_DOI} was not looked up)."
+    assert fake_crossref.requests == []

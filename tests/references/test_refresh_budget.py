@@ -71,3 +71,34 @@ def test_a_budget_below_one_is_refused(fake_crossref, library):
     with pytest.raises(CommandError, match="--budget must be at least 1 \\(got 0\\)"):
         run("--budget", "0")
     assert fake_crossref.requests == []
+
+
+def test_a_doi_that_keeps_failing_waits_its_turn_behind_the_others(fake_crossref, library):
+    """Crossref has no record of 10.5555/keeps.failing (404), so it is never marked checked; a failed attempt
+    still counts as its turn, so it does not take a place in every run's budget."""
+    failing = make_reference("10.5555/keeps.failing")
+    Reference.objects.filter(pk=failing.pk).update(status_checked_at=None)
+    Reference.objects.filter(pk=library[0].pk).update(status_checked_at=timezone.now())
+
+    with pytest.raises(CommandError):
+        run("--budget", "2")
+    assert asked(fake_crossref) == ["10.5555/keeps.failing", KETAMINE[1]]
+
+    run("--budget", "2")
+    assert asked(fake_crossref)[2:] == [KETAMINE[2], KETAMINE[3]], "the failing DOI is not at the front again"
+
+    with pytest.raises(CommandError):
+        run("--budget", "2")
+    # KETAMINE[0] was checked before the first run, the failing DOI tried in it: in that order, they come next.
+    assert asked(fake_crossref)[4:] == [KETAMINE[0], "10.5555/keeps.failing"], "it is tried again in its turn"
+    failing.refresh_from_db()
+    assert failing.status_checked_at is None and failing.refresh_attempted_at is not None
+
+
+def test_a_check_made_after_the_last_attempt_counts_as_the_turn(fake_crossref, library):
+    """The admin's refresh records status_checked_at only: a reference the command last tried 200 days ago but
+    an editor refreshed yesterday is not overdue."""
+    long_ago = timezone.now() - datetime.timedelta(days=200)
+    Reference.objects.filter(pk=library[3].pk).update(refresh_attempted_at=long_ago)
+    run("--budget", "2")
+    assert asked(fake_crossref) == [KETAMINE[0], KETAMINE[1]]

@@ -85,13 +85,16 @@ def test_adding_by_url_without_doi_keeps_the_url_and_finds_it_again(fake_crossre
 
 
 def test_override_records_who_when_why_and_appends_to_the_log(editor):
+    from tests.factories import make_reviewer
+
+    reviewer = make_reviewer()
     reference = services.save_reference(Reference(doi="10.5555/report.1", title="A report", work_type="report"))
     assert reference.peer_review_status == PeerReviewStatus.UNKNOWN
     services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED,
-                                  reason="Externally reviewed per the report's preface.", by=editor)
+                                  reason="Externally reviewed per the report's preface.", by=reviewer)
     reference.refresh_from_db()
     assert reference.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
-    assert reference.peer_review_override_by == editor
+    assert reference.peer_review_override_by == reviewer and reference.peer_review_override_by_reviewer
     assert reference.peer_review_override_at is not None
     # Typed in by hand: an editor's override does not verify the record.
     assert not reference.counts_as_support
@@ -273,7 +276,12 @@ def test_withdrawing_what_was_never_verified_is_refused(editor):
 
 def test_the_editors_override_never_makes_an_unverified_source_count(editor):
     reference = _typed_in(editor, work_type="report")
-    services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Reviewed.", by=editor)
+    with pytest.raises(services.OverrideRefused, match="Only a reviewer who did not enter"):
+        services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Reviewed.",
+                                      by=editor)
+    # Even a reviewer's override does not verify a record typed in.
+    services.override_peer_review(reference, status=PeerReviewStatus.PEER_REVIEWED, reason="Reviewed.",
+                                  by=make_reviewer())
     reference.refresh_from_db()
     assert reference.effective_peer_review_status == PeerReviewStatus.PEER_REVIEWED
     assert not reference.counts_as_support

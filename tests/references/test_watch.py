@@ -511,3 +511,113 @@ def test_two_recorders_of_one_notice_at_once_record_it_once():
         thread.join()
     assert sorted(added) == [0, 1]
     assert notice_keys(reference) == [("correction", PLOS_CORRECTION)]
+
+
+# ---- mistyped items and the sweep's time budget -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_mistyped_items_are_cleaned_or_skipped_and_counted_never_an_exception(notice_list):
+    """Items are cleaned as work messages are (references.crossref.clean_work): strings capped, a lone update
+    object read as a list of one; what cannot be read at all is skipped and counted in the summary."""
+    from references.crossref import MAX_SHORT_TEXT
+
+    today = timezone.localdate()
+    indexed = {"date-parts": [[today.year, today.month, today.day]]}
+    work = make_reference("10.5555/psychly.typed.work")
+    single = make_reference("10.5555/psychly.typed.single")
+    notice_list.items = [
+        {"DOI": "10.5555/psychly.typed.notice", "indexed": indexed, "title": ["T" * 500_000], "update-to": [
+            {"DOI": "10.5555/psychly.typed.work", "type": "retraction", "label": "L" * 100_000,
+             "source": ["publisher"], "updated": {"date-parts": [["x", 1, 1]]}}, 7, None]},
+        {"DOI": 12345, "indexed": indexed, "update-to": [{"DOI": "10.5555/psychly.typed.work", "type": "retraction"}]},
+        {"DOI": "10.5555/" + "x" * 100_000, "indexed": indexed,
+         "update-to": [{"DOI": "10.5555/psychly.typed.work", "type": "retraction"}]},
+        {"DOI": "10.5555/psychly.typed.string", "indexed": indexed, "update-to": "retraction"},
+        {"DOI": "10.5555/psychly.typed.numbers", "indexed": indexed, "update-to": [3, "x"]},
+        ["not", "an", "object"],
+        {"DOI": "10.5555/psychly.typed.single-notice", "indexed": indexed,
+         "update-to": {"DOI": "10.5555/psychly.typed.single", "type": "expression_of_concern"}},
+    ]
+    out = io.StringIO()
+    call_command("watch_retractions", stdout=out)
+    sweep = RetractionSweep.objects.get()
+    assert (sweep.status, sweep.notices_seen, sweep.references_updated) == (SweepStatus.COMPLETED, 7, 2)
+    assert out.getvalue().rstrip().endswith(", 5 mistyped item(s) skipped.")
+    work.refresh_from_db()
+    [update] = work.updates
+    assert (update["type"], update["DOI"], update["source"], update["updated"]) == (
+        "retraction", "10.5555/psychly.typed.notice", "publisher", "")
+    assert update["label"] == "L" * MAX_SHORT_TEXT
+    assert work.retraction_status == RetractionStatus.RETRACTED
+    assert notice_keys(single) == [("expression_of_concern", "10.5555/psychly.typed.single-notice")]
+
+
+def test_read_items_counts_only_what_cannot_be_read():
+    items = [{"DOI": "10.5555/a", "update-to": []}, {"DOI": "10.5555/b"}, {"DOI": None}, "x"]
+    readable, skipped = watch.read_items(items)
+    assert [item["DOI"] for item in readable] == ["10.5555/a", "10.5555/b"] and skipped == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("body", "words"), [
+    ([1, 2], "not a list of works (got 'list')"),
+    ({"message-type": "work-list", "message": {"items": [], "next-cursor": 42}}, "unusable next-cursor (got '42')"),
+    ({"message-type": "work-list", "message": {"items": [], "next-cursor": "c" * 10_000}}, "unusable next-cursor"),
+])
+def test_a_mistyped_list_answer_fails_the_sweep_with_a_clear_message(body, words, monkeypatch, settings):
+    import json
+
+    def answer(*args, **kwargs):
+        return watch.http.Answer(status=200, headers={}, body=json.dumps(body).encode())
+
+    monkeypatch.setattr(watch.http, "get", answer)
+    with pytest.raises(watch.SweepError, match=words.replace("(", r"\(").replace(")", r"\)")):
+        watch.run_sweep()
+    assert RetractionSweep.objects.get().status == SweepStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_trickling_list_ends_with_its_page_budget_named_for_the_sweep(fake_crossref, settings):
+    """The list endpoint sending a byte every 20 ms: the page's budget (not the sweep's 10 s deadline) ends it."""
+    import time
+
+    settings.CROSSREF_COMMAND_BUDGET = 0.5
+    settings.RETRACTION_SWEEP_TIMEOUT = 10
+    fake_crossref.trickle_seconds = 0.02
+    fake_crossref.set_mode("trickle")
+    started = time.monotonic()
+    with pytest.raises(CommandError) as raised:
+        call_command("watch_retractions", stdout=io.StringIO())
+    assert time.monotonic() - started < 2
+    message = str(raised.value)
+    assert message.startswith("Retraction sweep failed: Crossref did not finish its answer in the 0.5 seconds left; "
+                              "time budget for one page of the retraction sweep (0.5 s, CROSSREF_COMMAND_BUDGET) "
+                              "spent; try again. The next run resumes it.")
+    assert "this request" not in message
+    assert RetractionSweep.objects.get().status == SweepStatus.FAILED
+
+
+@pytest.mark.django_db
+def test_a_wait_longer_than_the_page_budget_left_is_not_waited_for(settings, monkeypatch):
+    """The budget's clock moves only while the sweep waits between retries."""
+    from references import budget
+
+    clock, waits = [1000.0], []
+
+    def sleep(seconds):
+        waits.append(seconds)
+        clock[0] += seconds
+
+    monkeypatch.setattr(budget, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(watch, "sleep", sleep)
+    settings.CROSSREF_COMMAND_BUDGET = 5
+    settings.CROSSREF_MAX_RETRIES = 3
+    with FakeNoticeList(indexed_today(recorded_items())) as server:
+        settings.CROSSREF_API_URL = server.url
+        server.fail_on_page(1)
+        with pytest.raises(watch.SweepError, match="answered 500 to the list of notices and asks to wait 4 seconds"):
+            watch.run_sweep()
+        assert len(server.requests) == 3
+    # Waits of 1 and 2 seconds leave 2 of the 5: a third of 4 would pass the budget.
+    assert waits == [1.0, 2.0]

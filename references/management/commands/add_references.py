@@ -27,7 +27,8 @@ class Command(BaseCommand):
                 raise CommandError(f"Cannot read {path}: {exc.strerror}.") from exc
         if not any(line.strip() for line in lines):
             raise CommandError("Give at least one DOI or URL, or --file PATH.")
-        results = add_many(lines, budget_per_line=settings.CROSSREF_COMMAND_BUDGET)
+        results = add_many(lines, budget_per_line=settings.CROSSREF_COMMAND_BUDGET,
+                           budget_setting="CROSSREF_COMMAND_BUDGET")
         for result in results:
             self.stdout.write(str(result))
         failed = [r for r in results if r.failed]

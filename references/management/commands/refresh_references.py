@@ -6,10 +6,10 @@ import sys
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
-from references import crossref
-
+from references.budget import command_budget
 from references.doi import InvalidDOI, normalise_doi
 from references.models import Reference
 from references.services import refresh_reference
@@ -42,8 +42,11 @@ class Command(BaseCommand):
             progress = tqdm(total=len(references), unit="ref", file=sys.stderr, leave=False)
         changed = 0
         for reference in references:
+            # Remembered whatever the outcome, so a reference that keeps failing goes behind the others next run.
+            reference.refresh_attempted_at = timezone.now()
+            Reference.objects.filter(pk=reference.pk).update(refresh_attempted_at=reference.refresh_attempted_at)
             # Each DOI has its own bounded time: a trickling Crossref delays one line, never the whole run.
-            with crossref.budget(settings.CROSSREF_COMMAND_BUDGET):
+            with command_budget("this reference"):
                 result = refresh_reference(reference)
             if result.error:
                 failures.append(str(result))
@@ -91,13 +94,17 @@ def checkable():
 
 
 def oldest_first(queryset, budget):
-    """At most ``budget`` references, never checked first, then those checked longest ago.
+    """At most ``budget`` references, never tried first, then those checked or tried longest ago.
 
     A library too large to re-fetch in one run is covered over several: each run takes the oldest, so every
-    reference is checked within (library size / budget) runs.
+    reference is checked within (library size / budget) runs. A failed attempt counts as a turn: a DOI that
+    keeps failing is tried again after the others, never at the front of every run.
     """
-    order = (F("status_checked_at").asc(nulls_first=True), "pk")
-    return list(queryset.order_by(*order)[:budget])
+    # The later of the two times; Greatest of a NULL is NULL on SQLite, so each side falls back to the other.
+    last_turn = Greatest(Coalesce("refresh_attempted_at", "status_checked_at"),
+                         Coalesce("status_checked_at", "refresh_attempted_at"))
+    order = (F("last_turn").asc(nulls_first=True), "pk")
+    return list(queryset.annotate(last_turn=last_turn).order_by(*order)[:budget])
 
 
 def refresh_backlog_line(budget):
