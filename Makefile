@@ -38,6 +38,7 @@ demo: migrate
 
 run: demo
 	@echo "Serving Psychly Editorial at http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py db_worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 # Production mode on this machine: gunicorn (psychly/gunicorn.conf.py), DEBUG off, WhiteNoise serving
@@ -46,7 +47,10 @@ run: demo
 # SECRET_KEY, DATABASE_URL, REDIS_URL, CONN_MAX_AGE and the rest come from the environment or .env.
 serve: migrate
 	DEBUG=0 $(PY) manage.py collectstatic --noinput --verbosity 0
+	DEBUG=0 $(PY) manage.py bound_cache_memory
 	@echo "Serving Psychly (production mode) at http://127.0.0.1:$(PORT)/ -- health: http://127.0.0.1:$(PORT)/healthz"
+# One task worker (refreshes, mail, scheduled publishing queued by the admin) beside gunicorn, stopped with it.
+	DEBUG=0 $(PY) manage.py db_worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 CONN_MAX_AGE=$${CONN_MAX_AGE:-60} \
 		GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn -c psychly/gunicorn.conf.py psychly.wsgi
 

@@ -12,7 +12,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from articles.importing import ImportFailed, decode_text, import_article
+from articles.importing import ImportFailed, decode_text, import_article, line_by_line
 from articles.models import Topic
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
@@ -65,6 +65,7 @@ class ImportAdminMixin:
         if not self.has_add_permission(request):
             raise PermissionDenied
         report = None
+        lines = []
         if request.method == "POST":
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():
@@ -83,6 +84,7 @@ class ImportAdminMixin:
                     data = form.data.copy()
                     data["text"] = decode_text(form.cleaned_data["data"])
                     form = ImportForm(data)
+                    lines = line_by_line(data["text"], report.as_dict())
         else:
             form = ImportForm()
         context = {
@@ -92,6 +94,7 @@ class ImportAdminMixin:
             "form": form,
             "report": report.as_dict() if report else None,
             "report_text": report.as_text() if report else "",
+            "lines": lines,
             "has_view_permission": self.has_view_permission(request),
         }
         return TemplateResponse(request, self.import_template, context)

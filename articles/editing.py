@@ -39,6 +39,24 @@ def _reference_for_doi(raw_doi):
     return reference
 
 
+def _reference_for_pmid(pmid):
+    from references import pubmed
+    from references.services import add_reference_by_pmid
+
+    try:
+        reference, _created = add_reference_by_pmid(f"PMID {pmid}")
+    except pubmed.InvalidPubMedId as error:
+        raise PasteError(f"[@pmid:{pmid}]: {error}") from error
+    except pubmed.RecordNotFound as error:
+        raise PasteError(f"[@pmid:{pmid}]: PubMed has no record of it ({error}). Check the number.") from error
+    except pubmed.PubMedError as error:
+        raise PasteError(
+            f"[@pmid:{pmid}] is not among the references yet and PubMed could not supply it ({error}). "
+            "Add the reference by hand under References, then paste again."
+        ) from error
+    return reference
+
+
 def resolve_pasted_text(article, text):
     """Parse pasted prose and resolve its markers against the article; raises PasteError naming the marker."""
     from articles.parsing import MarkerError, TextTooLong, TooManyClaims
@@ -62,6 +80,7 @@ def resolve_pasted_text(article, text):
     numbered = gate.load_content(article).references if article is not None and article.pk else []
     resolved = []
     by_doi = {}  # one lookup (and at most one Crossref fetch) per DOI, however often it is cited
+    by_pmid = {}  # likewise one PubMed fetch per PMID
     for claim in parsed:
         references = []
         for number in claim.numbers:
@@ -75,6 +94,10 @@ def resolve_pasted_text(article, text):
             if raw_doi not in by_doi:
                 by_doi[raw_doi] = _reference_for_doi(raw_doi)
             references.append(by_doi[raw_doi])
+        for pmid in claim.pmids:
+            if pmid not in by_pmid:
+                by_pmid[pmid] = _reference_for_pmid(pmid)
+            references.append(by_pmid[pmid])
         unique = list(dict.fromkeys(references))
         resolved.append(ResolvedClaim(text=claim.text, references=unique))
     return resolved

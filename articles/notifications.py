@@ -84,6 +84,20 @@ def _message(article, event, **kwargs):
 
 
 def send(event, article_id, **kwargs):
+    """Mail about ``event``: queued for the task worker when TASKS_IN_BACKGROUND is on, else sent now.
+
+    Returns the number of messages sent now (0 when queued). The mail's details travel as task arguments,
+    so they are plain strings, numbers and booleans.
+    """
+    if settings.TASKS_IN_BACKGROUND:
+        from articles.tasks import send_notification
+
+        send_notification.enqueue(event, article_id, details=kwargs)
+        return 0
+    return send_now(event, article_id, **kwargs)
+
+
+def send_now(event, article_id, **kwargs):
     """Mail everyone who should hear about ``event`` on the article; returns the number of messages sent."""
     article = Article.objects.filter(pk=article_id).first()
     if article is None:

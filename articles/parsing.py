@@ -5,7 +5,8 @@ Shared by the admin's paste box and the importer. A marker is ``[1]``,
 ``[^8]`` (a Markdown footnote) or superscript digits after a word or closing
 punctuation (``sleep.¹⁻³``, ``risk¹˒⁴``): numbers in the article's reference
 list; or ``[doi:10.1000/xyz]`` / Pandoc's ``[@doi:10.1000/xyz]`` (a DOI, in any
-form references.doi accepts).
+form references.doi accepts); or Pandoc's and Manubot's ``[@pmid:959840]`` (a
+PubMed record).
 """
 
 import re
@@ -52,10 +53,11 @@ class ParsedClaim:
     numbers: tuple[int, ...] = ()
     dois: tuple[str, ...] = ()
     author_years: tuple[AuthorYear, ...] = ()
+    pmids: tuple[str, ...] = ()
 
     @property
     def has_markers(self):
-        return bool(self.numbers or self.dois or self.author_years)
+        return bool(self.numbers or self.dois or self.author_years or self.pmids)
 
 
 @dataclass
@@ -63,6 +65,7 @@ class _Markers:
     numbers: list[int] = field(default_factory=list)
     dois: list[str] = field(default_factory=list)
     author_years: list[AuthorYear] = field(default_factory=list)
+    pmids: list[str] = field(default_factory=list)
 
 
 # --- APA author-year citations ------------------------------------------------
@@ -182,10 +185,12 @@ SUPERSCRIPT_LOOKBACK = 3
 # [doi:10.1000/xyz]; the DOI runs to the closing bracket.
 # Pandoc and Manubot write the same citation "[@doi:10.1000/xyz]".
 DOI_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@?doi:\s*+([^\[\]\s]++)\s*+\]", re.IGNORECASE)
+# [@pmid:959840] (Pandoc and Manubot): a PubMed record, by its PMID.
+PMID_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@pmid:\s*+(\d{1,9}+)\s*+\]", re.IGNORECASE)
 # What is left that still looks like a citation ("[1,]", "[3-]", "[2 and 4]", "[doi:]")
 # is a typo, and silently keeping it as text would drop the citation. A decade in
 # brackets ("[1960s]", an editor's insertion in a quotation) is text.
-MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|@?doi:[^\]]*|\^[^\]]*)\]", re.IGNORECASE)
+MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|@?doi:[^\]]*|@pmid:[^\]]*|\^[^\]]*)\]", re.IGNORECASE)
 MAX_RANGE = 200
 
 
@@ -257,7 +262,15 @@ def extract_markers(sentence, *, author_year=False):
             markers.dois.append(doi)
         return ""
 
+    def take_pmid(match):
+        pmid = str(int(match.group(1)))
+        if pmid not in markers.pmids:
+            markers.pmids.append(pmid)
+        return ""
+
     text = DOI_MARKER.sub(take_doi, normalise_markers(sentence))
+    if "@" in text:
+        text = PMID_MARKER.sub(take_pmid, text)
     text = NUMBER_MARKER.sub(take_numbers, text)
     if author_year and "(" in text:
         text = _take_author_years(text, markers)
@@ -403,7 +416,7 @@ def parse_paragraph(paragraph, *, max_claims=None, author_year=False):
         if not text:
             continue
         claims.append(ParsedClaim(text=text, numbers=tuple(markers.numbers), dois=tuple(markers.dois),
-                                  author_years=tuple(markers.author_years)))
+                                  author_years=tuple(markers.author_years), pmids=tuple(markers.pmids)))
         if max_claims is not None and len(claims) > max_claims:
             raise TooManyClaims(max_claims)
     return claims

@@ -61,6 +61,9 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "axes",
+    # Background work (django.tasks' backport) and its database queue, whose results the admin lists.
+    "django_tasks",
+    "django_tasks_db",
     # Security logging (psychly/auth_logging.py): sign-ins, failures, refusals.
     "psychly.apps.PsychlyConfig",
     "references",
@@ -290,6 +293,18 @@ RETRACTION_SWEEP_STALE_MINUTES = env.int("RETRACTION_SWEEP_STALE_MINUTES", defau
 REFRESH_BUDGET_PER_RUN = env.int("REFRESH_BUDGET_PER_RUN", default=500)
 REFRESH_WITHIN_DAYS = env.int("REFRESH_WITHIN_DAYS", default=30)
 
+# Background work: refreshes, the sweep, scheduled publishing and mail run as tasks. The default queue is
+# this database (`manage.py db_worker` runs them, `make run` needs nothing more); at scale another backend of
+# Django's task framework (README, "Running at scale"). With TASKS_IN_BACKGROUND off, the admin and the
+# workflow do the work in the request, as the commands do.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+TASKS_IN_BACKGROUND = env.bool("TASKS_IN_BACKGROUND", default=True)
+# A task whose authority (Crossref, NCBI, the mail server) is unavailable is tried at most this many times,
+# waiting TASKS_RETRY_SECONDS, then twice that, and so on, between tries.
+TASKS_MAX_ATTEMPTS = env.int("TASKS_MAX_ATTEMPTS", default=4)
+TASKS_RETRY_SECONDS = env.int("TASKS_RETRY_SECONDS", default=60)
+
 # PubMed (NCBI E-utilities), the second authority: the endpoint can point at a local recorded server;
 # an API key raises NCBI's limit from 3 to 10 requests a second; tool and email identify us to NCBI.
 NCBI_API_URL = env.str("NCBI_API_URL", default="https://eutils.ncbi.nlm.nih.gov/entrez/eutils")
@@ -304,6 +319,8 @@ PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
 # With Redis, each process also keeps the pages it served in memory, up to this many MiB (0: none);
 # Redis reports every invalidation to every process, so a kept page is never served stale.
 PAGE_CACHE_LOCAL_MIB = env.float("PAGE_CACHE_LOCAL_MIB", default=32)
+# The memory bound `make serve` gives a Redis cache that has none (manage.py bound_cache_memory).
+REDIS_MAXMEMORY = env.str("REDIS_MAXMEMORY", default="256mb")
 # Pages larger than this are not stored in the shared cache (Redis's own memory is bounded by its maxmemory).
 PAGE_CACHE_MAX_ENTRY_KIB = env.float("PAGE_CACHE_MAX_ENTRY_KIB", default=1024)
 # How often each process looks in the database for an invalidation that could not reach Redis.

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -7,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from psychly.admin_search import BoundedSearchMixin
-from references import bulk, crossref, pubmed, services
+from references import bulk, crossref, pubmed, services, tasks
 from references.citations import render_html
 from references.doi import InvalidDOI, normalise_doi
 from references.models import AUTHORITY_SOURCES, MetadataSource, PeerReviewOverride, PeerReviewStatus, Reference
@@ -473,6 +474,12 @@ class ReferenceAdmin(BoundedSearchMixin, admin.ModelAdmin):
 
     @admin.action(description="Refresh selected references from Crossref and PubMed", permissions=["change"])
     def refresh_selected(self, request, queryset):
+        if settings.TASKS_IN_BACKGROUND:
+            count = tasks.queue_refreshes(queryset)
+            noun = "refresh" if count == 1 else "refreshes"
+            self.message_user(request, f"{count} {noun} queued; each one's outcome is listed under Task results.",
+                              messages.INFO)
+            return
         for reference in queryset:
             result = services.refresh_reference(reference)
             level = messages.ERROR if result.error else (messages.WARNING if result.newly_retracted else messages.INFO)

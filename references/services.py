@@ -526,24 +526,35 @@ def add_pubmed_record(record, *, by=None):
         return existing, False
 
 
-def add_reference_by_pmid(raw, *, by=None, fetch=True):
+def add_reference_by_pmid(raw, *, by=None, fetch=True, fallback=None):
     """The reference for a PMID or PMCID in any pasted form, fetched from PubMed if new: (reference, created).
 
     Raises pubmed.InvalidPubMedId for text that is neither, and a pubmed.PubMedError when PubMed fails.
-    With ``fetch=False`` a new identifier is saved as an unverified reference entered by hand.
+    With ``fetch=False``, or ``fallback`` fields (title, authors, year... read from a citation line) and
+    PubMed unreachable or garbled, a new identifier is saved unverified, marked needs check. A PMID PubMed
+    says it does not have is never saved from a fallback: RecordNotFound is raised.
     """
     pubmed_id = pubmed.parse_pubmed_id(raw)
     lookup = {"pmid": pubmed_id.value} if pubmed_id.kind == "pmid" else {"pmcid": pubmed_id.value}
     existing = Reference.objects.filter(**lookup).first()
     if existing:
         return existing, False
-    if not fetch:
-        reference = Reference(metadata_source=MetadataSource.MANUAL, needs_check=True, **lookup)
-        if pubmed_id.kind == "pmcid":
-            reference.url = pubmed.pmc_url(pubmed_id.value)
-        with transaction.atomic():
-            return save_reference(reference, by=by), True
-    return add_pubmed_record(pubmed.fetch_by_id(pubmed_id), by=by)
+    if fetch:
+        try:
+            return add_pubmed_record(pubmed.fetch_by_id(pubmed_id), by=by)
+        except pubmed.RecordNotFound:
+            raise
+        except pubmed.PubMedError:
+            if fallback is None:
+                raise
+    fields = {name: value for name, value in (fallback or {}).items() if name not in ("doi", "pmid", "pmcid")}
+    reference = Reference(**fields, **lookup)
+    reference.metadata_source = MetadataSource.CITATION_LINE if fallback else MetadataSource.MANUAL
+    reference.needs_check = True
+    if pubmed_id.kind == "pmcid" and not reference.url:
+        reference.url = pubmed.pmc_url(pubmed_id.value)
+    with transaction.atomic():
+        return save_reference(reference, by=by), True
 
 
 def refresh_pubmed(reference):

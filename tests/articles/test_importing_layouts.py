@@ -143,8 +143,14 @@ def test_pmid_only_entries_are_saved_unverified_when_pubmed_cannot_be_reached(fa
     }
     by_line = {ref["line"]: ref for ref in report.references}
     assert (by_line[13]["url"], by_line[13]["metadata"], by_line[13]["needs_check"]) == (
-        moynihan, MetadataSource.MANUAL, True)
-    assert Reference.objects.get(pmid="11950740").doi is None
+        moynihan, MetadataSource.CITATION_LINE, True)
+    moynihan_reference = Reference.objects.get(pmid="11950740")
+    assert moynihan_reference.doi is None
+    # What the reference line said stands in for PubMed's record until an editor checks it.
+    assert moynihan_reference.year == 2002
+    assert moynihan_reference.title.startswith("Moynihan")
+    assert "Selling sickness" in moynihan_reference.title + moynihan_reference.container_title
+    assert not moynihan_reference.counts_as_support
     assert Reference.objects.get(pmcid="PMC2623050").url == kohn
     assert Reference.objects.get(pmid="959840").needs_check
     unverified = [warning for warning in report.warnings if "PubMed could not be asked" in warning]
@@ -341,3 +347,45 @@ def test_markdown_inline_markup_is_not_part_of_a_claim():
     assert claims == ["Sleep loss raises anxiety.",
                       "Poor sleep predicts low mood a year later, as a cohort study found.",
                       "Scores of 2*3 and snake_case_names stay as written."]
+
+
+def test_uppercase_headings_in_a_hard_wrapped_file_are_headings_and_every_citation_links():
+    """plos-ranges.txt rewritten with headings in capitals, one ending in a colon, each directly above
+    its hard-wrapped paragraph (no blank line between): see tests/fixtures/import/README.md."""
+    report = import_article((FIXTURES / "uppercase-wrapped.txt").read_bytes(), fetch=False)
+
+    expected = {
+        OPENING: [],
+        RELABELLED: [MOYNIHAN_2002],
+        PROMOTED: [WOLOSHIN, MOYNIHAN_2003],
+        WIDENING: [MOYNIHAN_2002, WOLOSHIN, MOYNIHAN_2003],
+        NO_TREATMENT: [PATEL],
+        GAP: [PATEL, KOHN],
+    }
+    assert links(report) == expected
+    assert saved_links() == expected
+    assert report.article.title == "OVER-TREATMENT AND UNDER-RECOGNITION IN MENTAL HEALTH"
+    assert [(section["heading"], section["line"]) for section in report.sections] == [
+        ("Introduction", None), ("OVER-TREATMENT: WHEN ORDINARY LIFE BECOMES AN ILLNESS", 6),
+        ("UNDER-RECOGNITION", 13)]
+    assert report.warnings == []
+
+
+def test_a_line_of_acronyms_in_capitals_is_prose_a_line_in_capitals_with_a_word_is_a_heading():
+    document = _body_document(
+        "Talking therapies\n"
+        "TALKING THERAPIES:\n"
+        "CBT, DBT AND ACT:\n"
+        "Each of these therapies has been tested in randomised trials [1].\n"
+        "References\n"
+        "1. Moynihan R (2003) The making of a disease. BMJ 326: 45–47. doi:10.1136/bmj.326.7379.45\n"
+    )
+    assert [section.heading for section in document.sections] == ["TALKING THERAPIES"]
+    assert [claim.text for p in document.sections[0].paragraphs for claim in p.claims] == [
+        "CBT, DBT AND ACT:", "Each of these therapies has been tested in randomised trials."]
+
+
+def _body_document(text):
+    from articles.importing import parse_document
+
+    return parse_document(text)

@@ -249,3 +249,41 @@ def test_refresh_references_checks_pubmed_only_references_too(fake_ncbi, capsys)
     out = capsys.readouterr().out
     assert "PMID 23121403: NEWLY RETRACTED" in out
     assert "Checked 1 reference(s): 1 changed, 0 failed." in out
+
+
+FALLBACK = {"title": "Low-dose aspirin for preventing recurrent venous thromboembolism", "year": 2012,
+            "authors": [{"family": "Brighton", "given": "T. A."}], "container_title": "N Engl J Med"}
+
+
+def test_a_pmid_keeps_its_reference_line_when_pubmed_cannot_be_reached(fake_ncbi, editor):
+    fake_ncbi.set_mode("drop")
+
+    reference, created = services.add_reference_by_pmid("PMID: 23121403", by=editor, fallback=FALLBACK)
+
+    assert created
+    reference.refresh_from_db()
+    assert (reference.pmid, reference.title, reference.year, reference.authors) == (
+        "23121403", FALLBACK["title"], 2012, FALLBACK["authors"])
+    assert reference.metadata_source == MetadataSource.CITATION_LINE and reference.needs_check
+    assert not reference.counts_as_support and reference.entered_by == editor
+
+
+def test_without_a_fallback_an_unreachable_pubmed_is_an_error(fake_ncbi):
+    fake_ncbi.set_mode("drop")
+
+    with pytest.raises(pubmed.PubMedUnavailable):
+        services.add_reference_by_pmid("PMID: 23121403")
+    assert not Reference.objects.exists()
+
+
+def test_a_fallback_never_saves_a_pmid_pubmed_does_not_have(fake_ncbi):
+    with pytest.raises(pubmed.RecordNotFound):
+        services.add_reference_by_pmid("PMID: 99999999", fallback=FALLBACK)
+    assert not Reference.objects.exists()
+
+
+def test_pubmed_answering_makes_the_fallback_unused(fake_ncbi):
+    reference, _ = services.add_reference_by_pmid("PMID: 23121403", fallback={**FALLBACK, "title": "Typed title"})
+
+    assert reference.metadata_source == MetadataSource.PUBMED
+    assert reference.title == "Low-dose aspirin for preventing recurrent venous thromboembolism."
