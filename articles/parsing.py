@@ -45,6 +45,10 @@ class AuthorYear:
     names: tuple[str, ...]
     year: str
     text: str
+    # A narrative citation's "(2019)" stays in the sentence until it is matched to an entry
+    # (articles.importing.citations): "the UK (2019)" that names no entry is prose, not an error.
+    narrative: bool = False
+    written: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,10 @@ def _narrative_names(before):
 
 
 def _take_author_years(text, markers):
-    """``text`` without its author-year citations; they are added to ``markers``."""
+    """``text`` without its parenthetical author-year citations; every citation is added to ``markers``.
+
+    A narrative citation's year stays in the text (see ``AuthorYear.written``).
+    """
     out, position = [], 0
     for match in PARENTHESIS.finditer(text):
         body = match.group(1).strip()
@@ -142,11 +149,16 @@ def _take_author_years(text, markers):
             names = _narrative_names(text[max(position, match.start() - NARRATIVE_LOOKBACK):match.start()])
             if not names:
                 continue
-            cites = [AuthorYear(names=names, year=year, text=f"{names[0]} ({body})") for year in years]
-        else:
-            cites = _parenthetical_citations(body)
-            if cites is None:
-                continue
+            cites = [
+                AuthorYear(names=names, year=year, text=f"{names[0]} ({body})", narrative=True,
+                           written=match.group(0))
+                for year in years
+            ]
+            markers.author_years.extend(cites)
+            continue
+        cites = _parenthetical_citations(body)
+        if cites is None:
+            continue
         markers.author_years.extend(cites)
         out.append(text[position:match.start()])
         position = match.end()
@@ -239,6 +251,11 @@ def _join_adjacent(match):
     return "[" + ",".join(re.findall(r"\[([^\]]*+)\]", match.group())) + "]"
 
 
+def close_gaps(text):
+    """Text with a removed marker's leftover spaces closed: "word ." -> "word.", runs of spaces -> one."""
+    return re.sub(r"\s{2,}", " ", GAP_BEFORE_PUNCTUATION.sub(r"\1", text)).strip()
+
+
 def extract_markers(sentence, *, author_year=False):
     """Return the sentence without its markers, and the markers it carried.
 
@@ -284,8 +301,7 @@ def extract_markers(sentence, *, author_year=False):
             f"{shown} is not a citation marker: write [1], [1, 3], [2-4] or [doi:10.xxxx/...]"
         )
     # A marker before the full stop leaves "word ." behind; close the gap.
-    text = GAP_BEFORE_PUNCTUATION.sub(r"\1", text)
-    return re.sub(r"\s{2,}", " ", text).strip(), markers
+    return close_gaps(text), markers
 
 
 @lru_cache(maxsize=1)

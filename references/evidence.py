@@ -2,8 +2,12 @@
 
 PubMed's publication types and MeSH headings say it when the reference has them (indexers assign
 both by hand); otherwise Crossref's work type says what little it can (a preprint, a book chapter,
-a journal article). An editorial notice (retraction, erratum...) is no evidence at all.
+a journal article), and a journal article's own title often says the rest ("a meta-analysis of
+randomized trials", "in mice"): such a reading says "from its title", so nobody mistakes it for an
+indexer's. An editorial notice (retraction, erratum...) is no evidence at all.
 """
+
+import re
 
 from references.models import EvidenceLevel
 
@@ -105,7 +109,53 @@ def _from_pubmed(types, mesh):
     return EvidenceLevel.UNKNOWN, ""
 
 
-def _from_crossref(work_type):
+# What a journal article's title says of its design, for records with no PubMed indexing. Each pattern is a
+# plain alternation of words, so matching stays linear in the title's length.
+TITLE_META_ANALYSIS = re.compile(r"\bmeta-?analy(?:sis|ses|tic)\b", re.IGNORECASE)
+TITLE_SYSTEMATIC_REVIEW = re.compile(r"\bsystematic(?:ally)? review", re.IGNORECASE)
+TITLE_RANDOMISED = re.compile(r"\brandomi[sz]ed\b", re.IGNORECASE)
+TITLE_TRIAL = re.compile(r"\btrials?\b", re.IGNORECASE)
+TITLE_IN_VITRO = re.compile(r"\bin vitro\b|\bcell lines?\b|\bcultured (?:\w+ )?cells\b", re.IGNORECASE)
+TITLE_CASE_REPORT = re.compile(r"\bcase report\b", re.IGNORECASE)
+TITLE_HUMANS = re.compile(r"\b(?:patients?|humans?|people|adults?|children|adolescents|women|men|participants)\b",
+                          re.IGNORECASE)
+TITLE_SPECIES = {
+    "mice": "mice", "mouse": "mice", "murine": "mice", "rats": "rats", "rat": "rats", "rodents": "rodents",
+    "rodent": "rodents", "zebrafish": "zebrafish", "primates": "primates", "monkeys": "monkeys",
+    "macaques": "macaques", "drosophila": "fruit flies", "piglets": "pigs", "pigs": "pigs",
+}
+TITLE_ANIMAL = re.compile(r"\b(" + "|".join(sorted(TITLE_SPECIES, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+FROM_TITLE = " (from its title)"
+
+
+def _from_title(title):
+    """What a journal article's title says of its design, or None when it says nothing."""
+    species = sorted({TITLE_SPECIES[m.lower()] for m in TITLE_ANIMAL.findall(title)})
+    animal_only = bool(species) and not TITLE_HUMANS.search(title)
+    where = " and ".join(species[:2])
+    randomised_trials = bool(TITLE_RANDOMISED.search(title) and TITLE_TRIAL.search(title))
+    if TITLE_META_ANALYSIS.search(title):
+        if animal_only:
+            return EvidenceLevel.ANIMAL, f"Meta-analysis of studies in {where}"
+        return EvidenceLevel.META_ANALYSIS, "Meta-analysis of randomised trials" if randomised_trials else "Meta-analysis"
+    if TITLE_SYSTEMATIC_REVIEW.search(title):
+        if animal_only:
+            return EvidenceLevel.ANIMAL, f"Review of studies in {where}"
+        return EvidenceLevel.SYSTEMATIC_REVIEW, (
+            "Systematic review of randomised trials" if randomised_trials else "Systematic review"
+        )
+    if animal_only:
+        return EvidenceLevel.ANIMAL, f"Study in {where}"
+    if randomised_trials:
+        return EvidenceLevel.RANDOMISED_TRIAL, "Randomised controlled trial"
+    if TITLE_IN_VITRO.search(title):
+        return EvidenceLevel.IN_VITRO, "Laboratory study (in vitro)"
+    if TITLE_CASE_REPORT.search(title):
+        return EvidenceLevel.CASE_REPORT, "Case report"
+    return None
+
+
+def _from_crossref(work_type, title=""):
     if work_type == "posted-content":
         return EvidenceLevel.PREPRINT, "Preprint, not peer-reviewed"
     if work_type in CHAPTER_TYPES:
@@ -113,6 +163,9 @@ def _from_crossref(work_type):
     if work_type in BOOK_TYPES:
         return EvidenceLevel.BOOK, "Book"
     if work_type == "journal-article":
+        from_title = _from_title(title or "")
+        if from_title:
+            return from_title[0], from_title[1] + FROM_TITLE
         return EvidenceLevel.PRIMARY_RESEARCH, "Research article"
     return EvidenceLevel.UNKNOWN, ""
 
@@ -124,7 +177,7 @@ def evidence_for(reference):
     types = set(reference.publication_types or [])
     if types:
         return _from_pubmed(types, set(reference.mesh_terms or []))
-    return _from_crossref(reference.work_type)
+    return _from_crossref(reference.work_type, reference.title)
 
 
 def apply_evidence(reference):

@@ -5,7 +5,7 @@ import re
 from django.conf import settings
 
 from articles.importing.errors import ImportFailed
-from articles.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, parse_paragraph
+from articles.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, close_gaps, parse_paragraph
 
 
 def _claims_of(line, max_claims, author_year=False):
@@ -58,6 +58,7 @@ def _author_year_index(references):
 def _cite_author_years(claim, index, line):
     """The claim with its APA citations turned into the numbers of the entries they name."""
     numbers = list(claim.numbers)
+    text, cited = claim.text, []
     for cite in claim.author_years:
         year = cite.year.replace(" ", "").lower()
         found = []
@@ -66,6 +67,9 @@ def _cite_author_years(claim, index, line):
             found = [number for number, entry_year, keys in index if entry_year == year and key in keys]
             if found:
                 break
+        if not found and cite.narrative:
+            # "the UK (2019)", "DSM-5 (2013)": a capitalised word before a year that names no entry is prose.
+            continue
         if not found:
             raise ImportFailed(
                 f"the citation {cite.text} matches no entry in the reference list (an entry by "
@@ -81,5 +85,8 @@ def _cite_author_years(claim, index, line):
             )
         if found[0] not in numbers:
             numbers.append(found[0])
-    return ParsedClaim(text=claim.text, numbers=tuple(numbers), dois=claim.dois, author_years=claim.author_years,
+        cited.append(cite)
+        if cite.narrative and cite.written in text:
+            text = close_gaps(text.replace(cite.written, "", 1))
+    return ParsedClaim(text=text, numbers=tuple(numbers), dois=claim.dois, author_years=tuple(cited),
                        pmids=claim.pmids)

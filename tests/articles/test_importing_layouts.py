@@ -333,6 +333,22 @@ def test_an_author_year_citation_matching_two_entries_asks_for_year_letters():
         "years letters, (2012a), (2012b), in the list and in the text")
 
 
+def test_a_narrative_citation_is_cited_and_its_year_leaves_the_sentence():
+    report = import_article("Anxiety\n\nFood and Drug Administration (2015a) warned retailers. Sales fell."
+                            + APA_LIST, fetch=False)
+    assert links(report) == {"Food and Drug Administration warned retailers.": ["https://www.fda.gov/a"],
+                             "Sales fell.": []}
+
+
+def test_a_capitalised_word_before_a_year_that_names_no_entry_stays_prose():
+    # "the UK (2019)" and "DSM-5 (2013)" read like narrative citations but name no entry: words, not errors.
+    report = import_article("Anxiety\n\nRates in the UK (2019) rose, and DSM-5 (2013) changed the criteria "
+                            "(Food and Drug Administration, 2015b)." + APA_LIST, fetch=False)
+    assert links(report) == {
+        "Rates in the UK (2019) rose, and DSM-5 (2013) changed the criteria.": ["https://www.fda.gov/b"],
+    }
+
+
 def test_author_year_text_stays_prose_when_the_list_is_numbered():
     report = import_article("Anxiety\n\nAnxiety is common (Kessler et al., 2012) [1].\n\nReferences\n\n"
                             "1. Kessler RC. Prevalence. 2012. https://doi.org/10.1002/mpr.1359\n", fetch=False)

@@ -175,3 +175,32 @@ def test_compute_evidence_levels_recomputes_every_reference_in_chunks(capsys, dj
     }
     call_command("compute_evidence_levels")
     assert "5 reference(s): 0 evidence level(s) changed." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("title, level, words", [
+    ("Efficacy of ketamine in unipolar and bipolar depression: a meta-analysis of randomized clinical trials",
+     EvidenceLevel.META_ANALYSIS, "Meta-analysis of randomised trials (from its title)"),
+    ("Exercise for depression: a systematic review", EvidenceLevel.SYSTEMATIC_REVIEW,
+     "Systematic review (from its title)"),
+    ("A Randomized Controlled Trial of Repeated Ketamine Administration for Chronic PTSD",
+     EvidenceLevel.RANDOMISED_TRIAL, "Randomised controlled trial (from its title)"),
+    ("Methylphenidate Exposure Induces Dopamine Neuron Loss in the Basal Ganglia of Mice",
+     EvidenceLevel.ANIMAL, "Study in mice (from its title)"),
+    ("Stress responses in rats: a meta-analysis", EvidenceLevel.ANIMAL,
+     "Meta-analysis of studies in rats (from its title)"),
+    ("Ketamine toxicity in a human neuronal cell line", EvidenceLevel.IN_VITRO,
+     "Laboratory study (in vitro) (from its title)"),
+    ("Serotonin syndrome after tramadol: a case report", EvidenceLevel.CASE_REPORT, "Case report (from its title)"),
+    # A species named beside people is no animal-only study; a title that names no design says nothing.
+    ("From mice to patients: translating ketamine research", EvidenceLevel.PRIMARY_RESEARCH, "Research article"),
+    ("Ketamine: NMDA Receptors and Beyond", EvidenceLevel.PRIMARY_RESEARCH, "Research article"),
+])
+def test_a_journal_articles_title_gives_its_design_when_pubmed_has_not_indexed_it(title, level, words):
+    reference = Reference(url="https://example.org/w", title=title, work_type="journal-article")
+    assert evidence_for(reference) == (level, words)
+
+
+def test_pubmed_indexing_wins_over_the_title():
+    reference = Reference(url="https://example.org/w", title="A study in mice", work_type="journal-article",
+                          publication_types=["Journal Article", "Randomized Controlled Trial"], mesh_terms=["Humans"])
+    assert evidence_for(reference) == (EvidenceLevel.RANDOMISED_TRIAL, "Randomised controlled trial")

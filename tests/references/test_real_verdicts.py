@@ -24,7 +24,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # file -> (counts_as_support, notice_kind, retraction_status, evidence_level)
 CROSSREF_VERDICTS = {
     # PLOS ONE article with a publisher correction in updated-by: corrected, still a study that counts.
-    "work-10.1371_journal.pone.0033693.json": (True, "", RetractionStatus.CORRECTED, EvidenceLevel.PRIMARY_RESEARCH),
+    # Its title ends "... in the Basal Ganglia of Mice" and PubMed's MeSH is not stored: a study in mice.
+    "work-10.1371_journal.pone.0033693.json": (True, "", RetractionStatus.CORRECTED, EvidenceLevel.ANIMAL),
     # PeerJ articles with has-review relations and markup in the title.
     "work-10.7717_peerj.14276.json": (True, "", RetractionStatus.NONE, EvidenceLevel.PRIMARY_RESEARCH),
     "work-10.7717_peerj.6049.json": (True, "", RetractionStatus.NONE, EvidenceLevel.PRIMARY_RESEARCH),

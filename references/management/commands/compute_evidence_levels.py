@@ -1,4 +1,4 @@
-"""Recompute every reference's evidence level from its stored PubMed data or Crossref type; no network."""
+"""Recompute every reference's evidence level from its stored PubMed data, Crossref type and title; no network."""
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -6,7 +6,7 @@ from django.db import transaction
 from references.evidence import apply_evidence
 from references.models import Reference
 
-FIELDS = ["id", "publication_types", "mesh_terms", "work_type", "notice_kind", "evidence_level",
+FIELDS = ["id", "title", "publication_types", "mesh_terms", "work_type", "notice_kind", "evidence_level",
           "evidence_description"]
 
 
