@@ -6,7 +6,7 @@ from django.db import models
 from django.urls import reverse
 
 from articles.querysets import ArticleQuerySet
-from references.models import Reference
+from references.models import AppendOnly, Reference
 
 
 class Topic(models.Model):
@@ -272,7 +272,7 @@ class WorkflowAction(models.TextChoices):
     FLAG_REREVIEW = "flag_rereview", "Flagged for re-review"
 
 
-class AuditEntry(models.Model):
+class AuditEntry(AppendOnly):
     """One row per workflow event; append-only (rows are never changed or deleted by the application)."""
 
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="audit_entries")
@@ -302,29 +302,6 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} by {self.actor_name or 'the system'} at {self.created_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Audit entries are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Audit entries are append-only.")
-
-
-class AppendOnly(models.Model):
-    """Rows written once and never changed or deleted by the application."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
 
 
 class ContentChange(AppendOnly):

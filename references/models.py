@@ -290,7 +290,23 @@ class Reference(models.Model):
         )
 
 
-class ReferenceVerification(models.Model):
+class AppendOnly(models.Model):
+    """Rows written once and never changed or deleted by the application: an audit log that can be rewritten
+    is no audit log."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+
+
+class ReferenceVerification(AppendOnly):
     """One reviewer's decision that a reference entered by hand is genuine, or its withdrawal; append-only."""
 
     reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="verifications")
@@ -309,16 +325,9 @@ class ReferenceVerification(models.Model):
     def __str__(self):
         return f"{self.get_decision_display()} by {self.by or 'a deleted user'} on {self.at:%Y-%m-%d}: {self.reason}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValueError("Verification records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Verification records are append-only.")
 
 
-class PeerReviewOverride(models.Model):
+class PeerReviewOverride(AppendOnly):
     """One editor's decision on a reference's peer-review status; rows are never changed or deleted."""
 
     reference = models.ForeignKey(Reference, on_delete=models.CASCADE, related_name="peer_review_overrides")
@@ -340,15 +349,6 @@ class PeerReviewOverride(models.Model):
     def __str__(self):
         decision = self.get_status_display() if self.status else "computed status restored"
         return f"{decision} by {self.by or 'a deleted user'} on {self.at:%Y-%m-%d}: {self.reason}"
-
-    def save(self, *args, **kwargs):
-        # An audit log that can be rewritten is no audit log.
-        if self.pk is not None:
-            raise ValueError("Peer-review override records are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValueError("Peer-review override records are append-only.")
 
 
 class SweepStatus(models.TextChoices):
