@@ -17,10 +17,11 @@ It also stands in for NCBI's ``esearch.fcgi`` (point NCBI_API_URL at it): the se
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crossref"
 # Crossref's selectable fields that the sweep may ask for (a subset of its list).
@@ -106,10 +107,14 @@ class _Handler(BaseHTTPRequestHandler):
             "next-cursor": next_cursor, "query": {"start-index": 0, "search-terms": None}}})
 
 
-class FakeNoticeList:
+class FakeNoticeList(LocalServer):
     """An http.server on 127.0.0.1 on a free port serving ``items`` as cursor pages."""
 
+    handler = _Handler
+    name = "fake-crossref-lists"
+
     def __init__(self, items):
+        super().__init__()
         self.items = list(items)
         self.requests = []
         self.cursors = {}
@@ -117,14 +122,6 @@ class FakeNoticeList:
         self.retracted_pmids = []
         self.pubmed_requests = []
         self._pages_served = 0
-        self._lock = threading.Lock()
-        self._httpd = None
-        self._thread = None
-
-    @property
-    def url(self):
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def fail_on_page(self, number):
         """Answer 500 from the ``number``-th page asked for (counting from now) on; None: answer normally."""
@@ -143,25 +140,3 @@ class FakeNoticeList:
             token = f"DnF1ZXJ5{len(self.cursors):06d}"
             self.cursors[token] = offset
             return token
-
-    def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.fake = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-crossref-lists", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

@@ -16,11 +16,12 @@ for each request.
 
 import json
 import re
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pubmed"
 MODES = {"normal", "rate_limit", "server_error", "slow", "huge", "trickle", "bad_xml", "drop"}
@@ -116,27 +117,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-class FakeNCBI:
+class FakeNCBI(LocalServer):
     """An http.server on 127.0.0.1 on a free port, run in a background thread."""
 
+    handler = _Handler
+    MODES = MODES
+    name = "fake-ncbi"
+
     def __init__(self, directory=FIXTURES):
+        super().__init__()
         self.directory = Path(directory)
         self.records = {}
-        self.mode = "normal"
-        self.failures_left = None
-        self._lock = threading.Lock()
         self.slow_seconds = 2.0
         self.huge_bytes = 6 * 1024 * 1024
         self.trickle_seconds = 0.2
         self.trickle_for_seconds = 10.0
         self.requests = []
-        self._httpd = None
-        self._thread = None
-
-    @property
-    def url(self):
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
 
     def record(self, pmid):
         if pmid in self.records:
@@ -150,43 +146,3 @@ class FakeNCBI:
             bodies.setdefault(path.stem.split("-", 1)[1], path.read_bytes())
         needle = f'<ArticleId IdType="pmc">{pmcid.upper()}</ArticleId>'.encode()
         return sorted(pmid for pmid, body in bodies.items() if needle in body)
-
-    def set_mode(self, mode, times=None):
-        """Answer in this mode; with times, only the next that many requests, then normally."""
-        if mode not in MODES:
-            raise ValueError(f"Unknown mode {mode!r}; choose one of {sorted(MODES)}.")
-        with self._lock:
-            self.mode = mode
-            self.failures_left = times
-
-    def take_mode(self):
-        with self._lock:
-            mode = self.mode
-            if self.failures_left is not None:
-                self.failures_left -= 1
-                if self.failures_left <= 0:
-                    self.mode, self.failures_left = "normal", None
-            return mode
-
-    def start(self):
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.fake = self
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-ncbi", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self):
-        if self._httpd:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._thread.join(timeout=5)
-            self._httpd = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
