@@ -71,6 +71,7 @@ bench-sweep: install
 # The browser journeys (tests/e2e) drive /usr/bin/chromium; without it they are skipped, and said so.
 test: install-test
 	@[ -x "$${PSYCHLY_CHROMIUM:-/usr/bin/chromium}" ] || echo "NOTE: no Chromium at $${PSYCHLY_CHROMIUM:-/usr/bin/chromium}: the browser journeys in tests/e2e will be SKIPPED (apt-get install chromium; .ci/run does)."
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -4,7 +4,7 @@ Writing flows article -> section -> claims. The article page lists sections,
 each with a paste box that turns prose into claims; a section's page lists its
 claims, each citing references through an autocomplete; a claim's page holds
 citation locators. Status is never edited here: WorkflowAdminMixin adds the
-actions that call articles.workflow.
+actions that call articles.review.workflow.
 """
 
 from django import forms
@@ -14,10 +14,11 @@ from django.db.models import Count, Max, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.admin_import import ImportAdminMixin
-from articles import attribution, workflow
-from articles.admin_workflow import WorkflowAdminMixin
-from articles.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
+from articles.importing.admin import ImportAdminMixin
+from articles.authoring import attribution
+from articles.review import workflow
+from articles.review.admin import WorkflowAdminMixin
+from articles.authoring.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
 from articles.models import Article, Citation, Claim, Section, Topic
 from psychly.admin_search import BoundedSearchMixin
 from references.models import Reference

@@ -12,6 +12,6 @@ class ArticlesConfig(AppConfig):
         # The page cache's generation tokens live in a table of their own when the cache is per process.
         from django.db.models.signals import post_migrate
 
-        from articles.cache import create_token_table
+        from articles.publishing.cache import create_token_table
 
         post_migrate.connect(create_token_table, sender=self)

@@ -215,7 +215,7 @@ class ArticleRevision(models.Model):
     fingerprint = models.CharField(max_length=64)
     # Sections, claims, citations and each reference as rendered at publication.
     snapshot = models.JSONField()
-    # Filled from the snapshot when the revision is frozen (articles.rendering.frozen_fields):
+    # Filled from the snapshot when the revision is frozen (articles.publishing.rendering.frozen_fields):
     # what full-text search reads, and the whole article rendered once instead of on every request
     # (with placeholders for what is decided per request: review credits and notices on sources).
     summary = models.TextField(blank=True, default="")
@@ -307,7 +307,7 @@ class AuditEntry(AppendOnly):
 class ContentChange(AppendOnly):
     """Who changed an article's working copy (words, sources, authors list), when, and to what fingerprint.
 
-    Written by articles.attribution.record only. Whoever appears here after the
+    Written by articles.authoring.attribution.record only. Whoever appears here after the
     previous approval counts as an author of the next one, whatever the authors list says.
     """
 
@@ -357,10 +357,60 @@ class ReviewerCreditChange(AppendOnly):
         return f"Credit of {self.reviewer_name} changed by {self.changed_by_name} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class CommentKind(models.TextChoices):
+    COMMENT = "comment", "Comment"
+    REPLY = "reply", "Reply"
+    RESOLVED = "resolved", "Resolved"
+
+
+class ReviewComment(AppendOnly):
+    """One message in a conversation pinned to a claim: the comment that opens it, a reply, or its resolution.
+
+    Append-only: a thread is open until a "resolved" row joins it, and history keeps every word. The claim's
+    label and words are kept as text, so a thread still reads right after its claim was rewritten or removed.
+    """
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_comments")
+    thread = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="messages",
+        help_text="The comment that opened the conversation (empty on that comment itself).",
+    )
+    kind = models.CharField(max_length=10, choices=CommentKind.choices)
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_comments")
+    claim_label = models.CharField(max_length=400, blank=True, help_text="Where the comment is pinned, as text.")
+    claim_text = models.TextField(blank=True, help_text="The claim's words when the comment was written.")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    author_name = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+    audit_entry = models.ForeignKey(
+        AuditEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="review_comments",
+        help_text="The workflow event (a send-back) this comment was part of.",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["article", "thread"])]
+        constraints = [
+            # The opening comment has no thread; every reply and resolution belongs to one.
+            models.CheckConstraint(
+                condition=(models.Q(kind="comment") & models.Q(thread__isnull=True))
+                | (~models.Q(kind="comment") & models.Q(thread__isnull=False)),
+                name="review_comment_thread_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="resolved") | ~models.Q(body=""), name="review_comment_has_words",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.author_name} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class ArticlePage(models.Model):
     """The live article page as anonymous readers see it, rendered whenever what it shows changes.
 
-    Serving it is one narrow query and no template (articles.pages keeps it
+    Serving it is one narrow query and no template (articles.publishing.pages keeps it
     current). Notices on cited sources are the one part filled per request,
     into the placeholders the page keeps, because a source's status can change
     at any time; most pages have none and cost nothing for it.
@@ -368,10 +418,10 @@ class ArticlePage(models.Model):
 
     article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="public_page")
     # The page's UTF-8, zlib-compressed: a tenth of the bytes to read and send from the database,
-    # and decompressing costs less than that saves (articles.pages.page_html reads it).
+    # and decompressing costs less than that saves (articles.publishing.pages.page_html reads it).
     html = models.BinaryField()
     # JSON text, decoded only when a cited source carries a notice: [{id, number, retraction_status}]
-    # of each source as published, which is what articles.views.live_notices compares with.
+    # of each source as published, which is what articles.publishing.views.live_notices compares with.
     sources = models.TextField(default="[]")
     # The SITE_URL and SITE_NAME it was rendered with: under other settings it is rendered per request.
     site = models.CharField(max_length=500, default="")

@@ -11,11 +11,12 @@ class ArticleQuerySet(models.QuerySet):
 
     def with_unsupported_claim_count(self):
         """Annotate how many factual claims cite nothing (context statements need no source)."""
-        from articles.models import Claim, Citation
-
-        uncited = Claim.objects.filter(
+        # The models are reached through the relations, not imported: models.py imports this module.
+        claim_model = self.model._meta.get_field("sections").related_model._meta.get_field("claims").related_model
+        citation_model = claim_model._meta.get_field("citations").related_model
+        uncited = claim_model.objects.filter(
             section__article=OuterRef("pk"), is_context=False
-        ).exclude(Exists(Citation.objects.filter(claim=OuterRef("pk"))))
+        ).exclude(Exists(citation_model.objects.filter(claim=OuterRef("pk"))))
         return self.annotate(
             unsupported_claim_count=models.Subquery(
                 uncited.order_by().values("section__article").annotate(n=Count("pk")).values("n")[:1],
@@ -60,15 +61,14 @@ class ArticleQuerySet(models.QuerySet):
                 "published_revision__published_at", "published_revision__body_html", "published_revision__page",
                 "published_revision__topics", "published_revision__history",
             )
-            .annotate(cited_source_has_notice=cited_source_has_notice())
+            .with_cited_source_notice()
         )
 
-
-def cited_source_has_notice():
-    """Whether a source the article's live revision cites now carries a notice (an Exists for annotate())."""
-    from articles.models import ArticleRevision
-
-    cited = ArticleRevision.references.through.objects.filter(
-        articlerevision=OuterRef("published_revision")
-    ).exclude(reference__retraction_status="none")
-    return Exists(cited)
+    def with_cited_source_notice(self):
+        """Annotate ``cited_source_has_notice``: a source the live revision cites now carries a notice."""
+        # The revision model is reached through the relation, not imported: models.py imports this module.
+        revision_model = self.model._meta.get_field("published_revision").related_model
+        cited = revision_model.references.through.objects.filter(
+            articlerevision=OuterRef("published_revision")
+        ).exclude(reference__retraction_status="none")
+        return self.annotate(cited_source_has_notice=Exists(cited))

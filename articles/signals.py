@@ -42,7 +42,7 @@ def flag_articles_citing_changed_reference(sender, reference, was_support=None, 
 
     An approval not yet published of a working copy citing it is voided: its reviewer never saw the notice.
     """
-    from articles import workflow
+    from articles.review import workflow
 
     if is_support is None:
         is_support = reference.counts_as_support
@@ -67,7 +67,7 @@ def _void_unpublished_approvals(reference, reason):
     A live article whose page cites it is flagged instead: its pending approval stays on record, and the
     gate refuses to publish it because it is older than the flag, until a reviewer approves again.
     """
-    from articles import workflow
+    from articles.review import workflow
 
     approved = (
         Article.objects.filter(status__in=[Status.APPROVED, Status.PUBLISHED],
@@ -113,7 +113,7 @@ def review_articles_citing_redisplayed_reference(sender, reference, changes=None
     its rendered text), so nothing readers see changes until a reviewer approves
     the new reading and it is published.
     """
-    from articles import workflow
+    from articles.review import workflow
 
     reason = describe_display_change(reference, changes)
     _void_unpublished_approvals(reference, reason)
@@ -130,7 +130,7 @@ def refresh_page_of_saved_article(sender, instance, update_fields=None, **kwargs
 
     The workflow saves only named fields and stores the page itself.
     """
-    from articles.pages import page_changed
+    from articles.publishing.pages import page_changed
 
     if update_fields is None and instance.status == Status.PUBLISHED and instance.published_revision_id:
         page_changed(instance)

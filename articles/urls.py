@@ -1,6 +1,7 @@
 from django.urls import path
 
-from articles import views
+from articles.publishing import views
+from articles.review.views import article_preview
 
 app_name = "articles"
 
@@ -9,5 +10,5 @@ urlpatterns = [
     path("search/", views.search, name="search"),
     path("topics/<slug:slug>/", views.topic_detail, name="topic"),
     path("articles/<slug:slug>/", views.article_detail, name="detail"),
-    path("articles/<slug:slug>/preview/", views.article_preview, name="preview"),
+    path("articles/<slug:slug>/preview/", article_preview, name="preview"),
 ]

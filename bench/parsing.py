@@ -8,10 +8,10 @@ Each (path, shape, size) runs in a child process with a time budget (--budget se
 30 by default): a run over budget is reported as "> budget" and the larger sizes of that
 shape are skipped, so a superlinear path shows up without stalling the run. Paths:
 
-- split: articles.parsing.split_sentences on one paragraph;
-- markers: articles.parsing.extract_markers on the input as one sentence;
+- split: articles.authoring.parsing.split_sentences on one paragraph;
+- markers: articles.authoring.parsing.extract_markers on the input as one sentence;
 - find_doi: references.doi.find_doi on free text;
-- paste: articles.editing.resolve_pasted_text + append_claims into a section (SQLite), with
+- paste: articles.authoring.editing.resolve_pasted_text + append_claims into a section (SQLite), with
   PASTE_MAX_CHARS and PASTE_MAX_CLAIMS lifted, and again with their defaults ("default limits");
 - import: articles.importing.import_article, fetch=False (SQLite).
 
@@ -135,11 +135,11 @@ def child(path, shape, size):
 def prepare(path, text):
     """What to time for ``path``: a callable returning a short description of the result."""
     if path == "split":
-        from articles.parsing import split_sentences
+        from articles.authoring.parsing import split_sentences
 
         return lambda: f"{len(split_sentences(text))} sentences"
     if path == "markers":
-        from articles.parsing import extract_markers
+        from articles.authoring.parsing import extract_markers
 
         def markers():
             left, found = extract_markers(text)
@@ -153,7 +153,7 @@ def prepare(path, text):
     from django.db import transaction
 
     if path == "paste":
-        from articles.editing import append_claims, resolve_pasted_text
+        from articles.authoring.editing import append_claims, resolve_pasted_text
         from articles.models import Article, Citation, Claim, Section
         from references.models import Reference
 

@@ -102,7 +102,7 @@ def _build(references, rng):
     """The library and the articles; returns (DOIs the notices name, affected article ids, control ids)."""
     from django.contrib.auth.models import Group, User
     from django.core.management import call_command
-    from articles import workflow
+    from articles.review import workflow
     from articles.models import Article, Citation, Claim, ReviewerProfile, Section
     from references.models import Reference
 

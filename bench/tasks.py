@@ -3,7 +3,7 @@
     python bench/tasks.py build          -> builds the data set, prints JSON (pages to measure, gate timings)
     python bench/tasks.py count URL...   -> SQL queries per page, first request and repeated, prints JSON
 
-The data set is published through articles.workflow, as editors publish: the
+The data set is published through articles.review.workflow, as editors publish: the
 working copies are bulk-created (fast), then each article is submitted,
 approved and published one by one, which freezes its revision and pre-renders
 its body exactly as in production.
@@ -31,7 +31,8 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 
-from articles import gate, workflow  # noqa: E402
+from articles.review import gate
+from articles.review import workflow  # noqa: E402
 from articles.models import Article, Citation, Claim, ReviewerProfile, Section, Topic  # noqa: E402
 from references.models import PeerReviewStatus, Reference  # noqa: E402
 

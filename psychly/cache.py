@@ -48,6 +48,8 @@ class KeyWatcher:
     """
 
     RETRY_SECONDS = 1.0
+    # What changed() answers when any key may have changed; users compare with it through the watcher.
+    EVERYTHING = EVERYTHING
 
     def __init__(self, connection_class, connection_kwargs, prefix):
         self._connection_class = connection_class

@@ -78,7 +78,7 @@ MIDDLEWARE = [
     # A NUL in a search (public, admin, autocomplete) is an error in PostgreSQL: refused with 400 first.
     "psychly.middleware.RefuseControlCharactersMiddleware",
     # Before everything that reads sessions or cookies: a cached public page needs none of it.
-    "articles.cache.PageCacheMiddleware",
+    "articles.publishing.cache.PageCacheMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -155,7 +155,7 @@ elif env.str("REDIS_URL", default=""):
             "BACKEND": "psychly.cache.RedisCache",
             "LOCATION": env.str("REDIS_URL"),
             # A Redis that hangs or cannot be reached costs a request this long at most, not a worker timeout:
-            # the page is then rendered from the database (articles.cache).
+            # the page is then rendered from the database (articles.publishing.cache).
             "OPTIONS": {"socket_connect_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0),
                         "socket_timeout": env.float("REDIS_TIMEOUT_SECONDS", default=1.0)},
         }

@@ -3,10 +3,10 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles import views
-from articles.cache import cached_public_page, lists_scope, page_number
-from articles.feeds import LatestArticlesFeed
-from articles.sitemaps import SITEMAPS
+from articles.publishing import views
+from articles.publishing.cache import cached_public_page, lists_scope, page_number
+from articles.publishing.feeds import LatestArticlesFeed
+from articles.publishing.sitemaps import SITEMAPS
 from psychly import views as site_views
 
 admin.site.site_header = "Psychly Editorial"
@@ -19,7 +19,7 @@ handler403 = "psychly.auth_logging.permission_denied"
 urlpatterns = [
     path("healthz", site_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("review/", include("articles.review_urls")),
+    path("review/", include("articles.review.urls")),
     path("feed/", cached_public_page(lists_scope)(LatestArticlesFeed()), name="feed"),
     path("sitemap.xml", cached_public_page(lists_scope, params={"p": page_number})(sitemap), {"sitemaps": SITEMAPS},
          name="sitemap"),

@@ -43,7 +43,7 @@ def _probe(check):
 
 def _page_copies():
     """Whether this process may serve the pages it keeps: Redis must be reporting invalidations to it."""
-    from articles.cache import local_pages
+    from articles.publishing.cache import local_pages
 
     local = local_pages()
     if local is None:
@@ -57,7 +57,7 @@ def healthz(request):
     """200 and {"status": "ok", ...} when every database and the cache answer; 503 naming a database that failed.
 
     A cache that fails is reported as "down: ..." under "degraded", with 200:
-    readers are still served, from the database (articles.cache). With Redis,
+    readers are still served, from the database (articles.publishing.cache). With Redis,
     "page_copies" also says whether this process serves the pages it keeps in
     memory; when it does not, pages still come from Redis, so that is
     reported but is not a failure.

@@ -2,7 +2,7 @@
 
 import re
 
-from references.models import PeerReviewStatus, RetractionStatus
+from references.choices import PeerReviewStatus, RetractionStatus
 
 # Crossref type id -> CSL type. Crossref's own CSL output leaves
 # "journal-article" unmapped, which APA then renders like a book chapter.

@@ -103,9 +103,9 @@ class RecheckClock:
 @pytest.fixture(autouse=True)
 def recheck_clock(monkeypatch):
     """Each process checks the database every PAGE_CACHE_RECHECK_SECONDS for invalidations that could not reach
-    Redis (articles.cache). On the wall clock that check would land in whichever request came due, making the
-    pinned query counts depend on timing; tests/articles/test_cache_faults.py moves this clock to test it."""
-    from articles import cache as page_cache
+    Redis (articles.publishing.cache). On the wall clock that check would land in whichever request came due, making the
+    pinned query counts depend on timing; tests/articles/publishing/test_cache_faults.py moves this clock to test it."""
+    from articles.publishing import cache as page_cache
 
     clock = RecheckClock()
     monkeypatch.setattr(page_cache, "_recheck_clock", clock)

@@ -114,7 +114,7 @@ def make_article(title=None, *, sections=None, authors=(), status=None, **fields
             ]
     Citation.objects.bulk_create(citations)
     if status is not None:
-        # Arranging a state for a test; real code moves status only through articles.workflow.
+        # Arranging a state for a test; real code moves status only through articles.review.workflow.
         published_at = timezone.now() if status == "published" else None
         Article.objects.filter(pk=article.pk).update(status=status, published_at=published_at)
         article.status, article.published_at = status, published_at

@@ -1,4 +1,8 @@
-"""Import a plain-text or Markdown article as a draft: layout, reference list, citation markup, report, saving."""
+"""Importing: a plain-text or Markdown article becomes a draft (layout, reference list, citation markup, report,
+saving, and the admin's import pages).
+
+May use articles.authoring (the citation reader, attribution), articles.review (the gate), the models and references.
+"""
 
 from articles.importing.citations import _author_year_index, _cite_author_years, _claims_of, _name_key
 from articles.importing.document import ParsedDocument, ParsedParagraph, ParsedSection, parse_document

@@ -1,11 +1,11 @@
-"""Citation markup in the body: markers read by articles.parsing, APA author-year citations matched to the list."""
+"""Citation markup in the body: markers read by articles.authoring.parsing, APA author-year citations matched to the list."""
 
 import re
 
 from django.conf import settings
 
 from articles.importing.errors import ImportFailed
-from articles.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, close_gaps, parse_paragraph
+from articles.authoring.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, close_gaps, parse_paragraph
 
 
 def _claims_of(line, max_claims, author_year=False):

@@ -30,7 +30,7 @@ How the text is read (docs/importing.md says the same for editors):
   reference list, cited by ``[^8]``.
 - Every other non-blank line is a paragraph. Its sentences (pysbd, so "e.g.",
   "et al.", "vs." and initials do not end one) become claims; markers ``[1]``,
-  ``[1, 3]``, ``[2-4]``, ``[6]–[11]``, ``[^8]``, superscripts (articles.parsing
+  ``[1, 3]``, ``[2-4]``, ``[6]–[11]``, ``[^8]``, superscripts (articles.authoring.parsing
   reads them all) cite the reference list's numbers and ``[doi:10.x/y]`` cites
   a DOI directly. With an unnumbered list, APA citations ("(Smith & Lee,
   2019)", "Smith (2019)") are matched to its entries by surnames, year and
@@ -91,7 +91,7 @@ from articles.importing.layout import (
     _unwrap,
 )
 from articles.importing.reference_list import ParsedReference, _split_reference_block, parse_references
-from articles.parsing import ParsedClaim
+from articles.authoring.parsing import ParsedClaim
 from references import pubmed
 from references.doi import InvalidDOI, normalise_doi
 

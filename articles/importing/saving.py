@@ -7,8 +7,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.text import slugify
 
-from articles import attribution
-from articles.gate import publish_blockers
+from articles.authoring import attribution
+from articles.review.gate import publish_blockers
 from articles.importing.document import parse_document
 from articles.importing.errors import ImportFailed
 from articles.importing.layout import decode_text

@@ -1,6 +1,6 @@
 from django import template
 
-from articles import rendering
+from articles.publishing import rendering
 
 register = template.Library()
 

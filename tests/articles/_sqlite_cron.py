@@ -18,7 +18,7 @@ import django
 def schedule(count, seconds):
     from django.utils import timezone
 
-    from articles import workflow
+    from articles.review import workflow
     from tests.factories import make_editor, make_reviewer, make_supported_article
 
     editor, reviewer = make_editor("ed_cron"), make_reviewer("rev_cron")

@@ -186,7 +186,7 @@ def test_status_cannot_be_set_through_the_change_form(client, editor, references
 
 
 def test_editing_a_claim_on_the_section_page_voids_an_approval(client, editor):
-    from articles import workflow
+    from articles.review import workflow
     from tests.factories import make_reviewer, make_supported_article
 
     article = make_supported_article("Approved then edited", author=editor)

@@ -81,7 +81,7 @@ def test_unsupported_claim_count_ignores_context_and_cited_claims():
 
 
 def test_published_queryset_holds_only_articles_published_through_the_workflow():
-    from articles import workflow
+    from articles.review import workflow
     from tests.factories import make_editor, make_reviewer, make_supported_article
 
     for status in Status.values:

@@ -3,7 +3,7 @@
 import pytest
 from django.core import mail
 
-from articles import workflow
+from articles.review import workflow
 from articles.models import Article, AuditEntry, Citation, Status
 from references.models import Reference, RetractionStatus
 from references.signals import reference_status_changed

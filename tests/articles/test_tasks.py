@@ -10,7 +10,8 @@ from django.core.mail.backends.locmem import EmailBackend
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from articles import tasks, workflow
+from articles import tasks
+from articles.review import workflow
 from articles.models import AuditEntry, Claim, Status
 from tests.task_worker import run_worker
 
@@ -63,7 +64,7 @@ def test_workflow_mail_goes_through_the_queue_after_commit(article, editor, revi
         workflow.submit(article, by=editor)
     assert mail.outbox == []
     [queued] = DBTaskResult.objects.all()
-    assert (queued.task_path, queued.args_kwargs["args"]) == ("articles.tasks.send_notification",
+    assert (queued.task_path, queued.args_kwargs["args"]) == ("articles.review.notifications.send_notification",
                                                               ["submitted", article.pk])
     [result] = run_worker()
     assert result.status == "SUCCESSFUL" and result.return_value == "1 message(s) sent about submitted."

@@ -2,7 +2,7 @@
 
 import pytest
 
-from articles import workflow
+from articles.review import workflow
 from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from articles import workflow
+from articles.review import workflow
 from articles.models import Article, Status
 from tests.e2e.conftest import PASSWORD
 from tests.factories import make_editor, make_reviewer, make_supported_article

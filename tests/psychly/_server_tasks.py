@@ -11,7 +11,7 @@ import django
 
 
 def create(slug, password):
-    from articles import workflow
+    from articles.review import workflow
     from django.contrib.auth.models import User
     from tests.factories import make_editor, make_reviewer, make_supported_article
 
@@ -27,7 +27,7 @@ def create(slug, password):
 
 
 def revise(pk, text):
-    from articles import workflow
+    from articles.review import workflow
     from articles.models import Article, Claim
     from django.contrib.auth.models import User
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from articles import gate, workflow
+from articles.review import gate, workflow
 from articles.models import Article, ReviewerProfile, Status
 from references.models import Reference
 from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article, make_user

@@ -14,7 +14,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from articles import gate, workflow
+from articles.review import gate, workflow
 from articles.models import Status, Topic
 from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article, make_user
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 
-from articles import workflow
+from articles.review import workflow
 from tests.factories import make_editor, make_reviewer, make_supported_article
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,7 +1,7 @@
 """Attacks on "every claim rests on a verified, peer-reviewed source, approved by someone who did not write it".
 
 Each test is one attack by a hostile editor (or a careless administrator) through the real admin, the review
-views and the services, and ends the same way: the gate (``articles.gate.publish_blockers``) names the reason
+views and the services, and ends the same way: the gate (``articles.review.gate.publish_blockers``) names the reason
 and a real ``workflow.publish`` is refused, with nothing live. Where the attack needs a reviewer's approval of
 exactly the words, ``_forge_approval`` writes the best approval an attacker could get on record, so what is
 tested is the gate itself, not only the earlier refusals.
@@ -17,7 +17,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import attribution, gate, workflow
+from articles.authoring import attribution
+from articles.review import gate, workflow
 from articles.models import Article, ReviewerProfile, Status
 from references import services
 from references.models import MetadataSource, PeerReviewStatus, Reference, RetractionStatus
@@ -476,7 +477,7 @@ def test_a_dual_role_user_who_edits_a_claim_after_approval_cannot_approve_it(cli
 
 
 def test_approval_fields_posted_to_the_article_change_form_are_ignored(client, editor, reviewer):
-    from tests.articles.test_admin_workflow import form_data
+    from tests.articles.review.test_admin_workflow import form_data
 
     article = make_supported_article("Never reviewed", author=editor)
     fingerprint = gate.content_fingerprint(article)

@@ -5,7 +5,7 @@ Both servers are gunicorn processes started with the production configuration
 PostgreSQL database made for this test and a Redis database number of its own,
 so nothing collides with the suite's test database or anyone's cache. Each
 server also keeps the pages it served in its own memory, told of invalidations
-by Redis (articles.cache.LocalPages).
+by Redis (articles.publishing.cache.LocalPages).
 """
 
 import http.cookiejar

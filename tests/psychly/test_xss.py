@@ -5,8 +5,9 @@ from xml.etree import ElementTree
 
 import pytest
 
-from articles import attribution, workflow
-from articles.credits import set_reviewer_credit
+from articles.authoring import attribution
+from articles.review import workflow
+from articles.review.credits import set_reviewer_credit
 from articles.models import Citation, Claim, Topic
 from references.citations import render_html, render_text
 from references.models import MetadataSource, Reference

@@ -13,7 +13,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from articles.editing import PasteError, resolve_pasted_text
+from articles.authoring.editing import PasteError, resolve_pasted_text
 from articles.importing import ImportFailed, import_article
 from references import bulk, services
 from references.doi import InvalidDOI, find_doi, normalise_doi

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from articles.models import Article
 from references.models import Reference, RetractionStatus
 from references.retraction_watch import RetractionWatchFileError, import_file, import_rows
-from tests.articles.publishing import make_published
+from tests.articles.publish_helpers import make_published
 from tests.factories import make_editor, make_reference, make_reviewer
 
 SAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "retraction_watch" / "sample.csv"

@@ -20,7 +20,7 @@ from articles.models import Article, AuditEntry, WorkflowAction
 from references import watch
 from references.models import Reference, RetractionStatus, RetractionSweep, SweepStatus
 from references.signals import reference_status_changed
-from tests.articles.publishing import make_published
+from tests.articles.publish_helpers import make_published
 from tests.factories import make_editor, make_reference, make_reviewer
 from tests.fake_crossref_lists import FakeNoticeList, recorded_items
 

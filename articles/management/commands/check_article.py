@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import gate
+from articles.review import gate
 from articles.models import Article
 
 

@@ -8,8 +8,10 @@ from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from articles import attribution, demo, workflow
-from articles.editing import append_claims, resolve_pasted_text
+from articles.authoring import attribution
+from articles import demo
+from articles.review import workflow
+from articles.authoring.editing import append_claims, resolve_pasted_text
 from articles.models import Article, Claim, ReviewerProfile, Section, Status, Topic
 from references.models import Reference
 from references.services import apply_work, save_reference

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from articles import workflow
+from articles.review import workflow
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from articles.pages import store_all_public_pages
+from articles.publishing.pages import store_all_public_pages
 
 
 class Command(BaseCommand):

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from articles.review import views as review_views
+
+app_name = "review"
+
+urlpatterns = [
+    path("", review_views.queue, name="queue"),
+    path("<int:pk>/", review_views.review_article, name="article"),
+    path("<int:pk>/approve/", review_views.approve, name="approve"),
+    path("<int:pk>/request-changes/", review_views.request_changes, name="request_changes"),
+]

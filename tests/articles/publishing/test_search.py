@@ -1,0 +1,87 @@
+"""Search over the published revisions: full-text with ranking on PostgreSQL, every word on SQLite."""
+
+import pytest
+from django.db import connection
+
+from articles.models import Article
+from articles.publishing.search import MAX_QUERY_LENGTH, clean_query, search_articles
+from tests.articles.publish_helpers import make_published
+from tests.factories import make_supported_article
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def library(editor, reviewer):
+    return {
+        "title": make_published("Insomnia and sleep hygiene", editor=editor, reviewer=reviewer,
+                                summary="How sleep routines help."),
+        "summary": make_published("A note on rest", editor=editor, reviewer=reviewer,
+                                  summary="Insomnia treatments compared."),
+        "body": make_published("Ketamine basics", editor=editor, reviewer=reviewer),
+        "draft": make_supported_article("Insomnia draft", author=editor, summary="Insomnia, unpublished."),
+    }
+
+
+def test_search_finds_published_articles_by_title_summary_and_body(library):
+    assert {a.pk for a in search_articles("insomnia")} == {library["title"].pk, library["summary"].pk}
+    # Body text: every supported article mentions NMDA receptors in its claims.
+    assert library["body"].pk in {a.pk for a in search_articles("NMDA receptors")}
+
+
+def test_search_never_returns_unpublished_articles(library, editor):
+    results = list(search_articles("insomnia"))
+    assert library["draft"].pk not in {a.pk for a in results}
+    library["title"].refresh_from_db()
+    from articles.review import workflow
+
+    workflow.unpublish(library["title"], by=editor)
+    assert library["title"].pk not in {a.pk for a in search_articles("insomnia")}
+
+
+def test_search_reads_the_published_words_not_the_working_copy(library):
+    Article.objects.filter(pk=library["body"].pk).update(title="Zebrafish models")
+    assert not search_articles("zebrafish").exists()
+
+
+def test_every_word_must_match(library):
+    assert [a.pk for a in search_articles("insomnia routines")] == [library["title"].pk]
+    assert not search_articles("insomnia zebrafish").exists()
+
+
+def test_an_empty_query_matches_nothing(library):
+    assert not search_articles("   ").exists()
+    assert clean_query("  many   spaces ") == "many spaces"
+    assert len(clean_query("x" * 1000)) == MAX_QUERY_LENGTH
+
+
+def test_control_characters_in_a_query_are_dropped_before_sql(library):
+    # PostgreSQL refuses NUL in text: the query must never carry one, whoever calls the search.
+    assert clean_query("insomnia\x00routines\x1b[0m") == "insomnia routines [0m"
+    assert [a.pk for a in search_articles("insomnia\x00routines")] == [library["title"].pk]
+    assert not search_articles("\x00").exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking is PostgreSQL full-text search")
+def test_a_title_match_ranks_above_a_summary_match_on_postgresql(library):
+    assert [a.pk for a in search_articles("insomnia")] == [library["title"].pk, library["summary"].pk]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stemming is PostgreSQL full-text search")
+def test_postgresql_search_stems_words(library):
+    assert library["title"].pk in {a.pk for a in search_articles("routine")}
+
+
+def test_the_search_page_shows_results_and_counts(client, library):
+    text = client.get("/search/", {"q": "insomnia"}).content.decode()
+    assert "2 results for “insomnia”" in text
+    assert library["title"].get_absolute_url() in text and library["draft"].slug not in text
+    assert "No articles match “zebrafish”" in client.get("/search/", {"q": "zebrafish"}).content.decode()
+    page = client.get("/search/").content.decode()
+    assert "<h1>Search</h1>" in page and "result" not in page
+
+
+def test_the_search_page_escapes_the_query(client, library):
+    text = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
