@@ -61,6 +61,7 @@ bench: install
 	@command -v wrk >/dev/null || { echo "Installing wrk"; SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get install -y wrk || { $$SUDO apt-get update && $$SUDO apt-get install -y wrk; }; }
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/abstract_matching.py
 	$(PY) bench/retraction_sweep.py $(SWEEP_ARGS)
 
 # The retraction sweep at scale (bench/retraction_sweep.py): 1,000,000 references in a temporary SQLite

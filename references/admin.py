@@ -2,13 +2,18 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks_db.backend import DatabaseBackend
 from django.utils.html import format_html, format_html_join
 
 from psychly.admin_search import BoundedSearchMixin
-from references import bulk, crossref, pubmed, services, tasks
+from references import bulk, crossref, pubmed, services, tasks, watch
+from references.budget import command_budget
 from references.citations import render_html
 from references.doi import InvalidDOI, normalise_doi
 from references.models import AUTHORITY_SOURCES, MetadataSource, PeerReviewOverride, PeerReviewStatus, Reference
@@ -475,7 +480,7 @@ class ReferenceAdmin(BoundedSearchMixin, admin.ModelAdmin):
     @admin.action(description="Refresh selected references from Crossref and PubMed", permissions=["change"])
     def refresh_selected(self, request, queryset):
         if settings.TASKS_IN_BACKGROUND:
-            count = tasks.queue_refreshes(queryset)
+            count = tasks.queue_refreshes(queryset, requested_by=request.user.pk)
             noun = "refresh" if count == 1 else "refreshes"
             self.message_user(request, f"{count} {noun} queued; each one's outcome is listed under Task results.",
                               messages.INFO)
@@ -496,8 +501,66 @@ class ReferenceAdmin(BoundedSearchMixin, admin.ModelAdmin):
                  name="%s_%s_override" % info),
             path("<int:object_id>/verify/", self.admin_site.admin_view(self.verify_view),
                  name="%s_%s_verify" % info),
+            path("check-retractions/", self.admin_site.admin_view(self.check_retractions_view),
+                 name="%s_%s_check_retractions" % info),
+            path("refresh-oldest/", self.admin_site.admin_view(self.refresh_oldest_view),
+                 name="%s_%s_refresh_oldest" % info),
         ]
         return custom + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}),
+                         "can_check_references": request.user.has_perm("references.check_references")}
+        return super().changelist_view(request, extra_context)
+
+    def _start_check(self, request, task_obj, what, run_here):
+        """Queue a reference check as a task (a message links to its status), or, in the foreground, run it."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not request.user.has_perm("references.check_references"):
+            raise PermissionDenied
+        if settings.TASKS_IN_BACKGROUND:
+            result = task_obj.enqueue(requested_by=request.user.pk)
+            if isinstance(task_backends[result.backend], DatabaseBackend):
+                link = reverse("admin:django_tasks_database_dbtaskresult_change", args=[result.id])
+                self.message_user(request, format_html(
+                    '{} is queued for the task worker: <a href="{}">follow its status</a> (also under Task results).',
+                    what, link), messages.INFO)
+            else:
+                # Another engine keeps its outcomes itself (RQ's dashboard, for one): the id finds it there.
+                self.message_user(request, f"{what} is queued for the task worker as task {result.id}.", messages.INFO)
+        else:
+            level, line = run_here()
+            self.message_user(request, line, level)
+        return redirect("admin:references_reference_changelist")
+
+    def check_retractions_view(self, request):
+        def run_here():
+            try:
+                return messages.INFO, str(watch.run_sweep())
+            except watch.SweepBusy as exc:
+                return messages.INFO, f"Retraction sweep skipped: {exc}"
+            except watch.SweepError as exc:
+                return messages.ERROR, f"Retraction sweep failed: {exc} The next run resumes it."
+
+        return self._start_check(request, tasks.sweep_retractions, "The check for retractions", run_here)
+
+    def refresh_oldest_view(self, request):
+        def run_here():
+            from references.management.commands.refresh_references import checkable, oldest_first
+
+            changed = failed = 0
+            references = oldest_first(checkable(), settings.REFRESH_BUDGET_PER_RUN)
+            for reference in references:
+                Reference.objects.filter(pk=reference.pk).update(refresh_attempted_at=timezone.now())
+                with command_budget("this reference"):
+                    result = services.refresh_reference(reference)
+                failed += bool(result.error)
+                changed += bool(result.changed and not result.error)
+            return (messages.ERROR if failed else messages.INFO,
+                    f"Checked {len(references)} reference(s): {changed} changed, {failed} failed.")
+
+        return self._start_check(request, tasks.refresh_due, "The refresh of the oldest sources", run_here)
 
     def _context(self, request, title, **extra):
         return {**self.admin_site.each_context(request), "opts": self.opts, "title": title, **extra}

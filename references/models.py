@@ -1,8 +1,11 @@
 """A source that claims cite: a DOI-identified work or, failing that, a URL."""
 
+import html
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.html import strip_tags
 
 from references.choices import (  # noqa: F401 (the vocabularies are used through this module too)
     AUTHORITY_SOURCES, EvidenceLevel, MetadataSource, PeerReviewStatus, RetractionStatus, VerificationDecision,
@@ -123,6 +126,7 @@ class Reference(models.Model):
         permissions = [
             ("override_peer_review", "Can override a reference's peer-review status, with a reason"),
             ("verify_reference", "Can verify a reference entered by hand, with a reason"),
+            ("check_references", "Can start a retraction sweep or a refresh of the oldest sources"),
         ]
         constraints = [
             models.UniqueConstraint(Lower("doi"), name="reference_doi_unique_any_case"),
@@ -165,8 +169,15 @@ class Reference(models.Model):
         ]
 
     def __str__(self):
-        label = self.display("title") or self.doi or self.url
-        return f"{label} ({self.doi})" if self.doi and self.display("title") else label
+        title = self.plain_title
+        label = title or self.doi or self.url
+        return f"{label} ({self.doi})" if self.doi and title else label
+
+    @property
+    def plain_title(self):
+        """The title as readers see it, as text: Crossref's inline markup (<i>, <sub>) taken out, entities read."""
+        title = self.display("title") or ""
+        return " ".join(html.unescape(strip_tags(title)).split()) if "<" in title or "&" in title else title
 
     def display(self, field):
         """A field as readers see it: the editor's correction if any, else the metadata."""
@@ -324,6 +335,11 @@ class RetractionSweep(models.Model):
     notices_seen = models.PositiveIntegerField(default=0)
     references_updated = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # PubMed's part has its own watermark: a PubMed outage must not hold back Crossref's, nor lose PubMed's window.
+    pubmed_from_date = models.DateField(null=True, blank=True,
+                                        help_text="The modification date PubMed's search asked from.")
+    pubmed_done = models.BooleanField(default=False, help_text="PubMed's part of this sweep completed.")
+    pubmed_error = models.TextField(blank=True, help_text="Why PubMed's part failed; it is asked again next run.")
 
     class Meta:
         ordering = ["-started_at", "-id"]

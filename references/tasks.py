@@ -3,7 +3,8 @@
 Each task is a thin wrapper around the service the commands use. Django's task framework does not retry,
 so a task whose authority is unavailable enqueues its next attempt itself (``retry_later``), waiting longer
 each time, at most TASKS_MAX_ATTEMPTS in all; its own result is marked failed with the reason and what
-happens next, so the admin's task list shows every attempt.
+happens next, so the admin's task list shows every attempt. ``requested_by`` (a user's id) names who started
+the work; it is carried to retries and to the refreshes a batch queues, and the admin lists each person's tasks.
 """
 
 import datetime
@@ -32,12 +33,14 @@ def retry_later(task_obj, *args, attempt, reason, **kwargs):
         raise TaskFailed(f"{reason} Gave up after {attempt} attempt(s).")
     delay = settings.TASKS_RETRY_SECONDS * 2 ** (attempt - 1)
     when = timezone.now() + datetime.timedelta(seconds=delay)
+    # Unset keywords stay unset, so each attempt's arguments read as the first one's.
+    kwargs = {key: value for key, value in kwargs.items() if value is not None}
     task_obj.using(run_after=when).enqueue(*args, attempt=attempt + 1, **kwargs)
     raise TaskFailed(f"{reason} Attempt {attempt + 1} of {limit} queued for {when:%Y-%m-%d %H:%M:%S %Z}.")
 
 
 @task()
-def refresh_reference(reference_id, *, attempt=1):
+def refresh_reference(reference_id, *, attempt=1, requested_by=None):
     """Re-fetch one reference from Crossref (or PubMed); returns the summary line the command prints."""
     reference = Reference.objects.filter(pk=reference_id).first()
     if reference is None:
@@ -47,7 +50,7 @@ def refresh_reference(reference_id, *, attempt=1):
     with command_budget("this reference"):
         result = services.refresh_reference(reference)
     if isinstance(result.error, TRANSIENT):
-        retry_later(refresh_reference, reference_id, attempt=attempt, reason=str(result))
+        retry_later(refresh_reference, reference_id, attempt=attempt, reason=str(result), requested_by=requested_by)
     if result.error:
         # Not found, a bad answer, no DOI: another try would answer the same.
         raise TaskFailed(str(result))
@@ -55,7 +58,7 @@ def refresh_reference(reference_id, *, attempt=1):
 
 
 @task()
-def refresh_due(*, budget=None):
+def refresh_due(*, budget=None, requested_by=None):
     """Queue a refresh of the references checked longest ago, at most ``budget`` (REFRESH_BUDGET_PER_RUN)."""
     from references.management.commands.refresh_references import checkable, oldest_first
 
@@ -63,13 +66,12 @@ def refresh_due(*, budget=None):
     references = oldest_first(checkable(), budget)
     # Their turn is taken now, so a second batch before these run picks the next ones.
     Reference.objects.filter(pk__in=[r.pk for r in references]).update(refresh_attempted_at=timezone.now())
-    for reference in references:
-        refresh_reference.enqueue(reference.pk)
+    queue_refreshes(references, requested_by=requested_by)
     return f"{len(references)} refresh(es) queued."
 
 
 @task()
-def sweep_retractions(*, attempt=1):
+def sweep_retractions(*, attempt=1, requested_by=None):
     """One retraction sweep (references.watch.run_sweep); returns its summary line."""
     try:
         result = watch.run_sweep()
@@ -78,14 +80,16 @@ def sweep_retractions(*, attempt=1):
         return str(exc)
     except watch.SweepError as exc:
         # The failed sweep saved how far it got: the next attempt resumes from there.
-        retry_later(sweep_retractions, attempt=attempt, reason=f"The retraction sweep failed: {exc}")
+        retry_later(sweep_retractions, attempt=attempt, reason=f"The retraction sweep failed: {exc}",
+                    requested_by=requested_by)
     return str(result)
 
 
-def queue_refreshes(references):
+def queue_refreshes(references, *, requested_by=None):
     """Enqueue one refresh per reference; returns how many were queued."""
+    extra = {"requested_by": requested_by} if requested_by is not None else {}
     count = 0
     for reference in references:
-        refresh_reference.enqueue(reference.pk)
+        refresh_reference.enqueue(reference.pk, **extra)
         count += 1
     return count

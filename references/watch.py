@@ -9,7 +9,9 @@ reference by ``apply_notices``, which the Retraction Watch CSV import (reference
 Safe from cron on every server: one row in RetractionSweep may be "running" (a partial unique constraint, so
 a second sweep cannot start while one is alive, on SQLite and PostgreSQL alike), and recording a notice is
 idempotent under the reference's row lock, keyed on (type, notice DOI), so a re-run or a resumed sweep never
-records one twice. The watermark (the last completed sweep) moves only when a sweep completes.
+records one twice. The watermark (the last completed sweep) moves only when a sweep completes. PubMed's part
+has a watermark of its own (the last sweep whose PubMed part completed): PubMed failing leaves it where it was
+and the sweep goes on with Crossref, so one authority's outage neither stops the other nor loses a window.
 """
 
 import datetime
@@ -367,17 +369,40 @@ class SweepResult:
 
     def __str__(self):
         s = self.sweep
+        pubmed = ""
+        if s.pubmed_error:
+            pubmed = (f"; PubMed failed ({s.pubmed_error.rstrip('.')}), its window from "
+                      f"{s.pubmed_from_date or s.from_date:%Y-%m-%d} is asked again next run")
         return (
             f"Retraction sweep from {s.from_date:%Y-%m-%d}: {s.status}, {s.pages} page(s), {s.notices_seen} "
             f"notice(s) seen, {s.references_updated} reference(s) updated, {self.requests} Crossref request(s)"
             + (f", {self.pubmed_requests} PubMed request(s)" if self.pubmed_requests else "")
-            + (f", {self.skipped} mistyped item(s) skipped." if self.skipped else ".")
+            + (f", {self.skipped} mistyped item(s) skipped" if self.skipped else "")
+            + pubmed + "."
         )
 
 
 def watermark():
     """The last completed sweep, or None."""
     return RetractionSweep.objects.filter(status=SweepStatus.COMPLETED).order_by("-started_at", "-pk").first()
+
+
+def pubmed_watermark():
+    """The last sweep whose PubMed part completed, or None: PubMed's next window starts on the day it started."""
+    return RetractionSweep.objects.filter(pubmed_done=True).order_by("-started_at", "-pk").first()
+
+
+def _pubmed_from(from_date):
+    """Where PubMed's window starts: the oldest window a sweep's PubMed part missed since its watermark, else the
+    day of that watermark, else ``from_date`` (Crossref's)."""
+    last = pubmed_watermark()
+    missed = RetractionSweep.objects.filter(pubmed_done=False)
+    if last:
+        missed = missed.filter(started_at__gt=last.started_at)
+    oldest = missed.order_by("started_at", "pk").first()
+    if oldest:
+        return min(oldest.pubmed_from_date or oldest.from_date, from_date)
+    return min(timezone.localdate(last.started_at), from_date) if last else from_date
 
 
 def _claim(now):
@@ -410,9 +435,11 @@ def _claim(now):
     first_days = settings.RETRACTION_SWEEP_FIRST_DAYS
     from_date = timezone.localdate(last.started_at) if last else timezone.localdate(now) - datetime.timedelta(
         days=first_days)
+    pubmed_from = _pubmed_from(from_date)
     try:
         with transaction.atomic():
-            sweep = RetractionSweep.objects.create(from_date=from_date, started_at=now, heartbeat_at=now)
+            sweep = RetractionSweep.objects.create(from_date=from_date, pubmed_from_date=pubmed_from,
+                                                   started_at=now, heartbeat_at=now)
     except IntegrityError as exc:
         raise SweepBusy("Another retraction sweep started at the same moment.") from exc
     return sweep, None
@@ -435,11 +462,8 @@ def run_sweep(*, now=None, progress=None):
     # Counted only from a fresh start ("*"), when Crossref's total-results covers exactly what this run reads.
     fetched = 0 if cursor == "*" else None
     try:
-        if cursor == "*":
-            # A resumed cursor means this step was done; a fresh start does it again, recording nothing twice.
-            updated, requests = record_pubmed_retractions(sweep.from_date, timezone.localdate(now))
-            sweep.references_updated += updated
-            result.pubmed_requests = requests
+        if not sweep.pubmed_done:
+            _pubmed_part(sweep, result, timezone.localdate(now))
         while True:
             items, next_cursor, total = fetch_page(sweep.from_date, cursor)
             result.requests += 1
@@ -472,3 +496,20 @@ def run_sweep(*, now=None, progress=None):
     sweep.status, sweep.finished_at, sweep.cursor = SweepStatus.COMPLETED, timezone.now(), ""
     sweep.save(update_fields=["status", "finished_at", "cursor"])
     return result
+
+
+def _pubmed_part(sweep, result, until):
+    """PubMed's part of the sweep, saved on the sweep: done, or failed with the reason (Crossref's part goes on).
+
+    A failed part leaves PubMed's watermark where it was, so the next sweep asks PubMed for the whole window
+    again, recording nothing twice.
+    """
+    try:
+        updated, requests = record_pubmed_retractions(sweep.pubmed_from_date or sweep.from_date, until)
+    except SweepError as exc:
+        sweep.pubmed_error = str(exc)[:2000]
+    else:
+        sweep.references_updated += updated
+        result.pubmed_requests = requests
+        sweep.pubmed_done, sweep.pubmed_error = True, ""
+    sweep.save(update_fields=["pubmed_done", "pubmed_error", "references_updated"])

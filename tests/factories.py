@@ -24,6 +24,7 @@ GROUP_MIGRATIONS = [
     ("articles.migrations.0002_editorial_groups", "articles"),
     ("articles.migrations.0004_workflow_group_permissions", "articles"),
     ("references.migrations.0004_verify_reference_permission", "references"),
+    ("references.migrations.0008_pubmed_watermark_task_permissions", "references"),
 ]
 
 
@@ -33,7 +34,7 @@ def ensure_editorial_groups():
     A transactional test (without serialized_rollback) flushes the database, groups included; tests that
     run after one still need the groups, whatever ran first.
     """
-    for label in ("articles", "references"):
+    for label in ("articles", "references", "django_tasks_database"):
         create_permissions(apps.get_app_config(label), verbosity=0)
     for module_name, default_app in GROUP_MIGRATIONS:
         for group_name, entries in importlib.import_module(module_name).GROUP_PERMISSIONS.items():

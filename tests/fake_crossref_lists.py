@@ -140,3 +140,34 @@ class FakeNoticeList(LocalServer):
             token = f"DnF1ZXJ5{len(self.cursors):06d}"
             self.cursors[token] = offset
             return token
+
+
+class _RecordedHandler(BaseHTTPRequestHandler):
+    server_version = "FakeCrossrefRecorded/1.0"
+
+    def log_message(self, format, *args):  # noqa: A002 - silence per-request lines
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        fake = self.server.fake
+        url = urlsplit(self.path)
+        with fake._lock:
+            fake.requests.append({key: values[-1] for key, values in parse_qs(url.query).items()})
+        body = fake.body if url.path == "/works" else b'{"status": "error", "message": "Resource not found."}'
+        self.send_response(200 if url.path == "/works" else 404)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class RecordedListAnswer(LocalServer):
+    """Serves one recorded work-list answer of tests/fixtures/crossref/, byte for byte, to every ``/works``."""
+
+    handler = _RecordedHandler
+    name = "fake-crossref-recorded"
+
+    def __init__(self, name):
+        super().__init__()
+        self.body = (FIXTURES / name).read_bytes()
+        self.requests = []

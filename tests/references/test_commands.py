@@ -93,7 +93,7 @@ def test_refresh_references_reports_changes_and_signals_them(fake_crossref, cite
     assert code == 0
     assert "10.5555/psychly.retracted.2019.001: NEWLY RETRACTED; retraction_status: none -> retracted" in out
     assert KETAMINE[2] not in out  # unchanged lines are only shown with -v 2
-    assert out.rstrip().endswith("Checked 2 reference(s): 1 changed, 0 failed.")
+    assert out.rstrip().splitlines()[-1].startswith("Checked 2 reference(s): 1 changed, 0 failed. ")
     assert [kw["reference"].doi for kw in received] == ["10.5555/psychly.retracted.2019.001"]
     cited_before_retraction.refresh_from_db()
     assert cited_before_retraction.retraction_status == RetractionStatus.RETRACTED

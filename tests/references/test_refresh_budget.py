@@ -47,8 +47,11 @@ def test_a_budget_re_fetches_the_oldest_checked_first(fake_crossref, library, se
     out = run("--budget", "2")
     assert asked(fake_crossref) == [KETAMINE[0], KETAMINE[1]]
     # Before the run three were overdue (never, 90 and 40 days); the two re-fetched are now fresh.
-    assert "1 reference(s) not checked within 30 day(s) (REFRESH_WITHIN_DAYS); at most 2 are re-fetched" in out
-    assert out.rstrip().endswith("Checked 2 reference(s): 2 changed, 0 failed.")  # factory titles -> Crossref's
+    # One summary line, last: what this run did, then what is left (factory titles -> Crossref's: changed).
+    assert out.rstrip().splitlines()[-1] == (
+        "Checked 2 reference(s): 2 changed, 0 failed. 1 reference(s) not checked within 30 day(s) "
+        "(REFRESH_WITHIN_DAYS); at most 2 are re-fetched a run (--budget, REFRESH_BUDGET_PER_RUN)."
+    )
 
     run("--budget", "2")
     assert asked(fake_crossref)[2:] == [KETAMINE[2], KETAMINE[3]], "the next run takes the next oldest"
@@ -102,3 +105,25 @@ def test_a_check_made_after_the_last_attempt_counts_as_the_turn(fake_crossref, l
     Reference.objects.filter(pk=library[3].pk).update(refresh_attempted_at=long_ago)
     run("--budget", "2")
     assert asked(fake_crossref) == [KETAMINE[0], KETAMINE[1]]
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("verbosity", [0, 1])
+def test_cron_gets_one_summary_line_and_a_terminal_a_progress_bar(fake_crossref, library, settings, capsys,
+                                                                  verbosity):
+    out = io.StringIO()
+    call_command("refresh_references", "--budget", "2", stdout=out, verbosity=verbosity)
+    lines = out.getvalue().strip().splitlines()
+    # Verbosity 1 adds one line per changed reference; 0 prints the summary only.
+    assert len(lines) == (1 if verbosity == 0 else 3)
+    assert lines[-1].startswith("Checked 2 reference(s): 2 changed, 0 failed. ")
+    assert "ref/s" not in capsys.readouterr().err
+    terminal = Terminal()
+    call_command("refresh_references", "--budget", "1", stdout=terminal, verbosity=verbosity)
+    err = capsys.readouterr().err
+    assert "/1 [" in err and "ref/s" in err
+    assert terminal.getvalue().strip().splitlines()[-1].startswith("Checked 1 reference(s): ")

@@ -22,7 +22,7 @@ from references.models import Reference, RetractionStatus, RetractionSweep, Swee
 from references.signals import reference_status_changed
 from tests.articles.publish_helpers import make_published
 from tests.factories import make_editor, make_reference, make_reviewer
-from tests.fake_crossref_lists import FakeNoticeList, recorded_items
+from tests.fake_crossref_lists import FakeNoticeList, RecordedListAnswer, recorded_items
 
 WAKEFIELD = "10.1016/s0140-6736(97)11096-0"
 WAKEFIELD_RETRACTION = "10.1016/s0140-6736(10)60175-4"
@@ -339,6 +339,27 @@ def test_server_errors_are_retried_with_a_wait(settings, no_retry_wait, monkeypa
     assert statuses == [500, 200] and no_retry_wait == [1.0]
 
 
+@pytest.mark.django_db
+def test_crossrefs_recorded_empty_list_answer_completes_the_sweep_in_one_request(settings):
+    """A real answer of Crossref's list endpoint to a from-index-date filter with cursor=* (see the fixtures'
+    README): no items, total-results 0, and still a next-cursor, which the sweep must not follow."""
+    make_reference(WAKEFIELD)
+    with RecordedListAnswer("list-from-index-date-empty.json") as server:
+        settings.CROSSREF_API_URL = server.url
+        items, next_cursor, total = watch.fetch_page(timezone.localdate(), "*")
+        assert (items, total) == ([], 0) and next_cursor.startswith("DnF1ZXJ5VGhlbkZldGNo")
+        server.requests.clear()
+        result = watch.run_sweep()
+    (query,) = server.requests
+    assert query["cursor"] == "*" and query["filter"].startswith("is-update:true,from-index-date:")
+    sweep = result.sweep
+    assert (sweep.status, sweep.pages, sweep.notices_seen, sweep.references_updated) == (
+        SweepStatus.COMPLETED, 1, 0, 0)
+    assert watch.watermark() == sweep and sweep.cursor == ""
+    assert str(result).endswith(": completed, 1 page(s), 0 notice(s) seen, 0 reference(s) updated, "
+                                "1 Crossref request(s).")
+
+
 # ---- PubMed's "Retracted Publication" -----------------------------------------------------------------------
 
 
@@ -390,14 +411,55 @@ def test_pubmed_is_not_asked_when_no_reference_has_a_pmid(notice_list, settings)
 
 
 @pytest.mark.django_db
-def test_a_pubmed_failure_fails_the_sweep_before_any_watermark(notice_list, settings):
+def test_a_pubmed_failure_leaves_crossrefs_part_completed_and_pubmeds_window_for_the_next_run(
+        notice_list, settings, people):
     settings.NCBI_API_URL = "http://127.0.0.1:9"  # nothing listens there: connection refused
     settings.NCBI_TIMEOUT = 2
+    wakefield = make_reference(WAKEFIELD)
+    by_pmid = make_reference(None, url="https://pubmed.ncbi.nlm.nih.gov/27013874/", pmid="27013874")
+    first_day = timezone.now() - datetime.timedelta(days=3)
+
+    first = watch.run_sweep(now=first_day)
+
+    # Crossref's part completed and moved its watermark; PubMed's part is recorded as failed, with the reason.
+    sweep = first.sweep
+    sweep.refresh_from_db()
+    assert sweep.status == SweepStatus.COMPLETED and watch.watermark() == sweep
+    assert notice_keys(wakefield) == [("correction", WAKEFIELD_CORRECTION), ("retraction", WAKEFIELD_RETRACTION)]
+    assert not sweep.pubmed_done and "PubMed" in sweep.pubmed_error
+    assert watch.pubmed_watermark() is None
+    line = str(first)
+    assert ": completed, 1 page(s)" in line
+    assert "; PubMed failed (" in line
+    assert f"its window from {sweep.from_date:%Y-%m-%d} is asked again next run." in line
+
+    # PubMed is back: the next sweep asks Crossref from its watermark and PubMed from the failed window's start.
+    settings.NCBI_API_URL = notice_list.url
+    notice_list.retracted_pmids = ["27013874"]
+    second = watch.run_sweep()
+    (query,) = notice_list.pubmed_requests
+    assert query["mindate"] == f"{sweep.from_date:%Y/%m/%d}"
+    assert second.sweep.from_date == timezone.localdate(first_day)
+    assert notice_keys(by_pmid) == [("retraction", "")]
+    assert second.sweep.pubmed_done and second.sweep.pubmed_error == ""
+    assert "PubMed failed" not in str(second)
+    # Once PubMed's part completed, its window starts from that sweep.
+    watch.run_sweep()
+    assert notice_list.pubmed_requests[-1]["mindate"] == f"{timezone.localdate(second.sweep.started_at):%Y/%m/%d}"
+
+
+@pytest.mark.django_db
+def test_a_resumed_sweep_does_not_ask_pubmed_again_once_its_part_completed(notice_list, settings):
+    settings.NCBI_API_URL = notice_list.url
     make_reference(pmid="27013874")
-    with pytest.raises(watch.SweepError, match="PubMed"):
+    notice_list.fail_on_page(1)
+    with pytest.raises(watch.SweepError):
         watch.run_sweep()
-    assert watch.watermark() is None
-    assert RetractionSweep.objects.get().status == SweepStatus.FAILED
+    assert len(notice_list.pubmed_requests) == 1 and RetractionSweep.objects.get().pubmed_done
+    notice_list.fail_on_page(None)
+    result = watch.run_sweep()
+    assert result.resumed and result.sweep.status == SweepStatus.COMPLETED
+    assert len(notice_list.pubmed_requests) == 1
 
 
 # ---- the command -----------------------------------------------------------------------------------------------
@@ -411,6 +473,17 @@ def test_command_prints_a_summary_line_for_cron(notice_list, capsys):
     assert len(out) == 1
     assert out[0].startswith("Retraction sweep from ")
     assert "completed, 1 page(s), 5 notice(s) seen, 1 reference(s) updated, 1 Crossref request(s)." in out[0]
+
+
+@pytest.mark.django_db
+def test_command_says_in_its_one_line_when_pubmed_failed_and_exits_zero(notice_list, settings):
+    settings.NCBI_API_URL = "http://127.0.0.1:9"
+    settings.NCBI_TIMEOUT = 2
+    make_reference(pmid="27013874")
+    out = io.StringIO()
+    call_command("watch_retractions", stdout=out, verbosity=0)
+    (line,) = out.getvalue().strip().splitlines()
+    assert ": completed, " in line and "PubMed failed (" in line and "asked again next run." in line
 
 
 class Terminal(io.StringIO):

@@ -19,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Re-fetch Crossref metadata for the given DOIs (by default the references checked longest ago, at most "
         "--budget of them), "
-        "report changes and signal peer-review or retraction changes. Exit status 1 if any DOI failed."
+        "report changes and signal peer-review or retraction changes. Prints one summary line (with --verbosity 0 "
+        "nothing else but the failures, on stderr; 1 adds a line per change). Exit status 1 if any DOI failed."
     )
 
     def add_arguments(self, parser):
@@ -52,7 +53,8 @@ class Command(BaseCommand):
                 failures.append(str(result))
             elif result.changed:
                 changed += 1
-            if result.error is None and (result.changed or options["verbosity"] > 1):
+            # Cron runs with --verbosity 0 want the summary line only.
+            if result.error is None and options["verbosity"] > 0 and (result.changed or options["verbosity"] > 1):
                 if progress:
                     progress.clear()
                 self.stdout.write(str(result))
@@ -60,11 +62,10 @@ class Command(BaseCommand):
                 progress.update()
         if progress:
             progress.close()
+        summary = f"Checked {len(references)} reference(s): {changed} changed, {len(failures)} failed."
         if not dois:
-            self.stdout.write(refresh_backlog_line(self.budget))
-        self.stdout.write(
-            f"Checked {len(references)} reference(s): {changed} changed, {len(failures)} failed."
-        )
+            summary = f"{summary} {refresh_backlog_line(self.budget)}"
+        self.stdout.write(summary)
         if failures:
             for failure in failures:
                 self.stderr.write(failure)
