@@ -63,6 +63,7 @@ bench: install
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/abstract_matching.py
 	$(PY) bench/retraction_sweep.py $(SWEEP_ARGS)
+	$(PY) bench/writing_desk.py
 
 # The retraction sweep at scale (bench/retraction_sweep.py): 1,000,000 references in a temporary SQLite
 # database, 20,000 notices of the day from a stand-in Crossref. Writes bench/results/retraction_sweep.md.

@@ -16,16 +16,18 @@ from django.utils.html import format_html
 
 from articles.importing.admin import ImportAdminMixin
 from articles.authoring import attribution
-from articles.review import workflow
+from articles.authoring.desk_admin import WritingDeskAdminMixin
+from articles.review import gate, workflow
 from articles.review.admin import WorkflowAdminMixin
 from articles.authoring.editing import PasteError, append_claims, resolve_pasted_text, set_claim_references
-from articles.models import Article, Citation, Claim, Section, Topic
+from articles.models import Article, Citation, Claim, Section, Status, Topic
 from psychly.admin_search import BoundedSearchMixin
 from references.models import Reference
 
 PASTE_HELP = (
     "Paste prose to add it as claims at the end of this section, one claim per sentence. "
-    "Cite with [1] or [1, 3] or [2-4] (numbers of this article's reference list) or [doi:10.xxxx/...]."
+    "Cite with [1] or [1, 3] or [2-4] (numbers of this article's reference list), [doi:10.xxxx/...], "
+    "[pmid:12345678] or a link in brackets ([https://doi.org/10.xxxx/...], a PubMed or publisher page)."
 )
 
 
@@ -141,9 +143,14 @@ def _place_new_rows_last(formset, siblings):
             position += 1
 
 
+def _is_public(article):
+    """Whether readers can open the article's page: the row-level form of Article.objects.published()."""
+    return article.status == Status.PUBLISHED and article.published_at is not None and bool(article.published_revision_id)
+
+
 @admin.register(Article)
-class ArticleAdmin(BoundedSearchMixin, ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
-    list_display = ["title", "status", "topic_list", "author_list", "unsupported_claims", "updated_at"]
+class ArticleAdmin(BoundedSearchMixin, WritingDeskAdminMixin, ImportAdminMixin, WorkflowAdminMixin, admin.ModelAdmin):
+    list_display = ["title", "write_link", "status", "topic_list", "author_list", "unsupported_claims", "updated_at", "page_link"]
     list_filter = ["status", "topics", "authors"]
     search_fields = ["title", "slug", "summary", "byline"]
     prepopulated_fields = {"slug": ["title"]}
@@ -162,6 +169,20 @@ class ArticleAdmin(BoundedSearchMixin, ImportAdminMixin, WorkflowAdminMixin, adm
         if request.resolver_match and request.resolver_match.url_name == "articles_article_changelist":
             queryset = queryset.with_unsupported_claim_count().prefetch_related("topics", "authors")
         return queryset
+
+    def view_on_site(self, article):
+        # The public page of a draft is a 404: "View on site" shows what exists, the working copy's preview.
+        return article.get_absolute_url() if _is_public(article) else reverse("articles:preview", args=[article.slug])
+
+    @admin.display(description="Page")
+    def page_link(self, article):
+        if _is_public(article):
+            return format_html('<a href="{}">On the site</a>', article.get_absolute_url())
+        return format_html('<a href="{}">Preview</a>', reverse("articles:preview", args=[article.slug]))
+
+    @admin.display(description="Write")
+    def write_link(self, article):
+        return format_html('<a href="{}">Write</a>', reverse("admin:articles_article_desk", args=[article.pk]))
 
     @admin.display(description="Topics")
     def topic_list(self, article):
@@ -220,6 +241,33 @@ class CitedReferencesWidget(AutocompleteSelectMultiple):
         return [(None, options, 0)]
 
 
+def clean_claim_text(text):
+    """A claim's words, spaces collapsed; refuses empty words and a citation marker typed into them."""
+    text = " ".join(text.split())
+    if not text:
+        raise forms.ValidationError("A claim needs a statement.")
+    marker = gate.leftover_marker(text)
+    if marker:
+        # Markers are read only where prose is pasted or imported; here one would reach readers as words.
+        raise forms.ValidationError(
+            f"The words contain the citation marker {marker}. Delete it and choose the source under Sources "
+            "(or Citations, on a claim's own page). To cite by marker, paste the sentence into the section's "
+            "paste box instead."
+        )
+    return text
+
+
+class ClaimTextForm(forms.ModelForm):
+    """The claim's own page: its words checked as on the section page."""
+
+    class Meta:
+        model = Claim
+        fields = ["position", "text", "is_context"]
+
+    def clean_text(self):
+        return clean_claim_text(self.cleaned_data["text"])
+
+
 class ClaimForm(forms.ModelForm):
     sources = forms.ModelMultipleChoiceField(
         queryset=Reference.objects.all(),
@@ -242,10 +290,7 @@ class ClaimForm(forms.ModelForm):
             self.fields["sources"].widget.chosen = {c.reference_id: c.reference for c in citations}
 
     def clean_text(self):
-        text = " ".join(self.cleaned_data["text"].split())
-        if not text:
-            raise forms.ValidationError("A claim needs a statement.")
-        return text
+        return clean_claim_text(self.cleaned_data["text"])
 
     def ordered_reference_ids(self):
         # The widget posts ids in the order the editor chose them; the cleaned
@@ -372,6 +417,7 @@ class CitationInline(admin.TabularInline):
 
 @admin.register(Claim)
 class ClaimAdmin(BoundedSearchMixin, HiddenFromIndexMixin, admin.ModelAdmin):
+    form = ClaimTextForm
     fields = ["section", "position", "text", "is_context"]
     readonly_fields = ["section"]
     inlines = [CitationInline]

@@ -407,6 +407,42 @@ class ReviewComment(AppendOnly):
         return f"{self.get_kind_display()} by {self.author_name} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
+class ReviewedVersion(AppendOnly):
+    """What a reviewer read when they approved or sent back: the claims as they stood, kept with the workflow event.
+
+    Written by articles.review.workflow with the AuditEntry of the approval or send-back, in its transaction;
+    the review page compares the working copy with this reviewer's latest one ("since you last looked").
+    """
+
+    audit_entry = models.OneToOneField(AuditEntry, on_delete=models.CASCADE, related_name="reviewed_version")
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="reviewed_versions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField()
+    # {"sections": [{"heading", "claims": [{"id", "text", "is_context", "references": [reference ids]}]}]}
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["article", "reviewer", "created_at"], name="reviewed_version_lookup")]
+
+    def __str__(self):
+        return f"Version of {self.article_id} reviewed at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewPresence(models.Model):
+    """A reviewer has an article's review page open: refreshed on each view and by the page's heartbeat."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="review_presence")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["article", "reviewer"], name="one_presence_per_reviewer")]
+
+    def __str__(self):
+        return f"{self.reviewer_id} on {self.article_id} at {self.last_seen:%H:%M}"
+
+
 class ArticlePage(models.Model):
     """The live article page as anonymous readers see it, rendered whenever what it shows changes.
 
@@ -425,6 +461,9 @@ class ArticlePage(models.Model):
     sources = models.TextField(default="[]")
     # The SITE_URL and SITE_NAME it was rendered with: under other settings it is rendered per request.
     site = models.CharField(max_length=500, default="")
+    # The article's entry in the home, topic and search lists, rendered with the page: a list joins
+    # these instead of rendering a template per article (articles.publishing.listing).
+    card = models.TextField(default="")
     rendered_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):

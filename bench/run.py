@@ -51,7 +51,7 @@ DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/psychly_bench"
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 WORKERS = 2
 
-UNCACHED = ["bare view", "small article", "large article", "home", "topic", "search"]
+UNCACHED = ["bare view", "small article", "large article", "home", "topic", "search", "feed", "sitemap"]
 CACHED = ["bare view", "small article", "large article", "home", "topic", "search"]
 # The same cache with no page kept in process memory: every hit is one Redis round trip.
 SHARED_ONLY = ["bare view", "small article", "large article"]
@@ -61,8 +61,26 @@ MODES = [("uncached", UNCACHED), ("cached", CACHED), ("Redis only", SHARED_ONLY)
 TARGETS = {
     ("uncached", "small article"): 0.3,
     ("uncached", "large article"): 0.15,
+    ("uncached", "home"): 0.3,
+    ("uncached", "topic"): 0.3,
+    ("uncached", "search"): 0.3,
+    ("uncached", "feed"): 0.3,
+    ("uncached", "sitemap"): 0.3,
     ("cached", "small article"): 0.8,
 }
+# Limits measured next to the cached server, in the same run: Django's own bare view (startproject's
+# middleware, bench/stock_django), nginx sending the cached article's bytes from a file, and Varnish
+# in front of gunicorn.
+LIMITS = "limits"
+STOCK_BARE = "stock Django bare view"
+NGINX = "nginx, same article bytes"
+VARNISHED = {"small article": "small article via Varnish", "home": "home via Varnish",
+             "search": "search via Varnish"}
+# (what, of what, at least)
+LIMIT_TARGETS = [
+    ("bare view", STOCK_BARE, 0.9),
+    ("small article via Varnish", NGINX, 0.8),
+]
 
 
 def log(message):
@@ -138,6 +156,143 @@ def run(command, env, **kwargs):
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result.stdout
+
+
+def wait_for(url, process, what, log_file):
+    """Until ``url`` answers 200, or SystemExit naming ``what`` and its log."""
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            raise SystemExit(f"{what} exited; see {log_file}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        if time.monotonic() > deadline:
+            stop(process)
+            raise SystemExit(f"{what} did not answer in 60 s; see {log_file}")
+        time.sleep(0.2)
+
+
+def stop(process):
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def start_stock_django():
+    """Gunicorn serving bench/stock_django with Psychly's worker settings; returns (process, base URL)."""
+    port = free_port()
+    log_file = WORK / "stock-django.log"
+    process = subprocess.Popen(
+        [str(Path(python()).parent / "gunicorn"), "--chdir", str(BENCH / "stock_django"), "-w", str(WORKERS),
+         "-k", "sync", "--preload", "-b", f"127.0.0.1:{port}", "stock.wsgi"],
+        cwd=ROOT, env={key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"},
+        stdout=subprocess.DEVNULL, stderr=open(log_file, "w"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/bench/bare", process, "stock Django", log_file)
+    return process, base
+
+
+def start_nginx(body, headers):
+    """nginx sending ``body`` (the cached article's bytes) with its Content-Type, keep-alive as wrk uses it."""
+    home = WORK / "nginx"
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "logs").mkdir(parents=True)
+    (home / "article.html").write_bytes(body)
+    port = free_port()
+    content_type = headers.get("Content-Type", "text/html; charset=utf-8")
+    (home / "nginx.conf").write_text(f"""worker_processes {WORKERS};
+pid {home}/nginx.pid;
+error_log {home}/logs/error.log error;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    keepalive_requests 100000;
+    server {{
+        listen 127.0.0.1:{port};
+        location = /article {{
+            default_type "{content_type}";
+            alias {home}/article.html;
+        }}
+    }}
+}}
+""")
+    process = subprocess.Popen(["nginx", "-p", str(home), "-c", str(home / "nginx.conf"), "-g", "daemon off;"],
+                               stdout=subprocess.DEVNULL, stderr=open(home / "logs" / "stderr.log", "w"))
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/article", process, "nginx", home / "logs")
+    return process, base + "/article"
+
+
+def varnish_vcl():
+    """The project's VCL when there is one, else the benchmark's minimal one (bench/varnish.vcl)."""
+    project = ROOT / "psychly" / "varnish" / "psychly.vcl"
+    return project if project.exists() else BENCH / "varnish.vcl"
+
+
+def start_varnish(backend_port):
+    """varnishd in front of gunicorn on ``backend_port``; returns (process, base URL, the VCL used)."""
+    home = WORK / "varnish"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    source = varnish_vcl()
+    text = source.read_text()
+    # The backend's address: the project's VCL names 127.0.0.1:8000, the benchmark's a placeholder.
+    text = re.sub(r'(\.port\s*=\s*)"[^"]*"', f'\\1"{backend_port}"', text, count=1)
+    text = re.sub(r'(\.host\s*=\s*)"[^"]*"', '\\1"127.0.0.1"', text, count=1)
+    (home / "bench.vcl").write_text(text)
+    port = free_port()
+    process = subprocess.Popen(
+        ["varnishd", "-F", "-n", str(home / "state"), "-a", f"127.0.0.1:{port}", "-f", str(home / "bench.vcl"),
+         "-s", "malloc,256m", "-p", f"thread_pools={WORKERS}"],
+        stdout=open(home / "varnishd.log", "w"), stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    wait_for(base + "/healthz", process, "varnishd", home / "varnishd.log")
+    return process, base, source.relative_to(ROOT)
+
+
+def measure_limits(server, pages, *, label, duration, connections):
+    """Stock Django's bare view, nginx with the cached article's bytes and Varnish, each after our bare view."""
+    runs = {}
+
+    def measure(name, url):
+        bare = wrk(server.base + pages["bare view"], duration=max(3, duration // 2), connections=connections)
+        measured = wrk(url, duration=duration, connections=connections)
+        if measured["non_2xx"] or bare["non_2xx"]:
+            raise SystemExit(f"{name}: responses that were not 2xx/3xx")
+        measured["bare_rps"] = bare["rps"]
+        runs[name] = measured
+        log(f"{label} {LIMITS:8} {name:26} {measured['rps']:8.0f} req/s  p50 {measured['p50_ms']:6.1f} ms  "
+            f"(bare view just before: {bare['rps']:.0f} req/s)")
+
+    stock, stock_base = start_stock_django()
+    try:
+        measure(STOCK_BARE, stock_base + "/bench/bare")
+    finally:
+        stop(stock)
+    with urllib.request.urlopen(server.base + pages["small article"], timeout=30) as response:
+        body, headers = response.read(), dict(response.headers)
+    nginx, nginx_url = start_nginx(body, headers)
+    try:
+        measure(NGINX, nginx_url)
+    finally:
+        stop(nginx)
+    varnish, varnish_base, vcl = start_varnish(server.port)
+    try:
+        for page, name in VARNISHED.items():
+            urllib.request.urlopen(varnish_base + pages[page], timeout=30).read()  # into Varnish's cache
+            measure(name, varnish_base + pages[page])
+    finally:
+        stop(varnish)
+    return runs, str(vcl)
 
 
 def task(env, *arguments):
@@ -304,6 +459,9 @@ def bench_database(database_url, *, duration, connections, reuse=False):
             runs["bare view"] = {**median, "bare_rps": median["rps"],
                                  "all_rps": [run_["rps"] for run_ in bares]}
             result["memory_mib"][mode] = server.peak_memory_mib()
+            if mode == "cached":
+                result["runs"][LIMITS], result["vcl"] = measure_limits(
+                    server, pages, label=label, duration=duration, connections=connections)
         finally:
             server.stop()
     flush_redis()
@@ -325,6 +483,18 @@ def checks(result):
         value = ratio(result, mode, name)
         rows.append((f"{name}, {mode}: at least {target} of the bare view", value is not None and value >= target,
                      "not measured" if value is None else f"{value:.2f}"))
+    limits = result["runs"].get(LIMITS, {})
+    for what, of, target in LIMIT_TARGETS:
+        # Our bare view as measured just before stock Django's, on the cached server.
+        ours = (limits.get(of, {}).get("bare_rps") if what == "bare view" else limits.get(what, {}).get("rps"))
+        theirs = limits.get(of, {}).get("rps")
+        value = ours / theirs if ours and theirs else None
+        rows.append((f"{what}: at least {target} of {of}", value is not None and value >= target,
+                     "not measured" if value is None else f"{value:.2f} ({ours:,.0f} / {theirs:,.0f} req/s)"))
+    uncached = result["queries"]["uncached"]
+    public = [uncached.get(n) for n in ("home", "topic", "search", "feed", "sitemap") if uncached.get(n) is not None]
+    rows.append(("home, topic, search, feed, sitemap: at most 4 SQL queries each", bool(public) and max(public) <= 4,
+                 ", ".join(map(str, public)) or "not measured"))
     article_queries = [result["queries"]["uncached"].get(n) for n in ("small article", "large article")]
     article_queries = [q for q in article_queries if q is not None]
     rows.append(("article pages: at most 6 SQL queries whatever the size",
@@ -356,7 +526,10 @@ def markdown(results, settings):
         "*Redis only*: the same with `PAGE_CACHE_LOCAL_MIB=0`, so every hit is one Redis round trip. "
         "Ratios are to the bare Django view "
         "(same project and middleware, no database, no template) measured on the same server just before "
-        "each page.",
+        "each page. "
+        "*Limits*: next to the cached server, a stock Django project's bare view (startproject's middleware, "
+        "bench/stock_django, gunicorn with the same workers), nginx sending the cached small article's bytes from "
+        "a file (keep-alive, as wrk uses it) and Varnish in front of the cached server.",
         "",
     ]
     for result in results:
@@ -373,19 +546,19 @@ def markdown(results, settings):
         ]
         for mode in result["runs"]:
             runs = result["runs"][mode]
-            for name in ["bare view", *[n for n in runs if n != "bare view"]]:
+            for name in ["bare view", *[n for n in runs if n != "bare view"]] if "bare view" in runs else runs:
                 measured = runs[name]
                 if measured is None:
                     lines.append(f"| {name} | {mode} | not built | | | | |")
                     continue
                 value = ratio(result, mode, name)
-                queries = result["queries"][mode].get(name, "")
+                queries = result["queries"].get(mode, {}).get(name, "")
                 lines.append(
                     f"| {name} | {mode} | {measured['rps']:,.0f} | {value:.2f} | {measured['p50_ms']:.1f} | "
                     f"{measured['p99_ms']:.1f} | {queries} |"
                 )
         lines.append("")
-        for mode in result["runs"]:
+        for mode in [m for m in result["runs"] if m != LIMITS]:
             bare = ", ".join(f"{rps:,.0f}" for rps in result["runs"][mode]["bare view"]["all_rps"])
             lines.append(f"Bare view, {mode} server, each run just before a page: {bare} requests/s "
                          "(the table shows the median; each ratio uses the run just before its page).")
@@ -398,6 +571,8 @@ def markdown(results, settings):
             f"Publish gate on a {gate['claims']:,}-claim article: {gate['seconds'] * 1000:.0f} ms and "
             f"{gate['queries']} queries (median of 5 runs of `gate.check`); publishing it, which also freezes and "
             f"renders the revision, took {gate['publish_seconds']:.1f} s.",
+            "",
+            f"Varnish ran with `{result.get('vcl', 'no VCL')}`.",
             "",
             "| target | met | measured |",
             "|---|---|---|",

@@ -34,6 +34,8 @@ from django.urls import NoReverseMatch, reverse  # noqa: E402
 from articles.review import gate
 from articles.review import workflow  # noqa: E402
 from articles.models import Article, Citation, Claim, ReviewerProfile, Section, Topic  # noqa: E402
+from django.utils import timezone  # noqa: E402
+from references.choices import MetadataSource  # noqa: E402
 from references.models import PeerReviewStatus, Reference  # noqa: E402
 
 SMALL_ARTICLES = 200
@@ -78,6 +80,8 @@ def _references():
             container_title="Journal of Clinical Psychology", year=2010 + n % 15, volume=str(20 + n % 30),
             issue=str(1 + n % 4), pages=f"{100 + n}-{112 + n}", publisher="Bench Press", work_type="journal-article",
             peer_review_status=PeerReviewStatus.PEER_REVIEWED,
+            # As if fetched from Crossref, as most references are: verified by their source.
+            metadata_source=MetadataSource.CROSSREF, fetched_at=timezone.now(),
         )
         for n in range(REFERENCES)
     )
@@ -150,7 +154,7 @@ def build():
     references = _references()
     topics = Topic.objects.bulk_create(Topic(name=name, slug=name.lower().replace(" ", "-")) for name in TOPICS)
     specs = [
-        (f"Small article {n}" + (f" on {SEARCH_TERM}" if n % 20 == 0 else ""), f"small-{n}", SECTIONS, CLAIMS, n,
+        (f"Small article {n}" + (f" on {SEARCH_TERM}" if n % 4 == 0 else ""), f"small-{n}", SECTIONS, CLAIMS, n,
          SMALL_SOURCES)
         for n in range(SMALL_ARTICLES)
     ]
@@ -199,7 +203,10 @@ def _pages(small, topic):
         "large article": Article.objects.get(slug="large").get_absolute_url(),
         "home": _url("articles:home"),
         "topic": _url("articles:topic", topic.slug),
+        # One article in four carries the term: 50 of the 200 match, a page of 20 is shown.
         "search": _url("articles:search", query=f"?q={SEARCH_TERM}"),
+        "feed": _url("feed"),
+        "sitemap": _url("sitemap"),
     }
 
 

@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
 from articles.publishing import views
+from articles.review import views as review_views
 from articles.publishing.cache import cached_public_page, lists_scope, page_number
 from articles.publishing.feeds import LatestArticlesFeed
 from articles.publishing.sitemaps import SITEMAPS
@@ -18,6 +19,8 @@ handler403 = "psychly.auth_logging.permission_denied"
 
 urlpatterns = [
     path("healthz", site_views.healthz, name="healthz"),
+    # Before the admin's own URLs: reviewers land on their queue after signing in.
+    path("admin/login/", review_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("review/", include("articles.review.urls")),
     path("feed/", cached_public_page(lists_scope)(LatestArticlesFeed()), name="feed"),

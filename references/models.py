@@ -1,17 +1,20 @@
 """A source that claims cite: a DOI-identified work or, failing that, a URL."""
 
 import html
+import re
 
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
-from django.utils.html import strip_tags
 
 from references.choices import (  # noqa: F401 (the vocabularies are used through this module too)
     AUTHORITY_SOURCES, EvidenceLevel, MetadataSource, PeerReviewStatus, RetractionStatus, VerificationDecision,
 )
 from references.metadata import RETRACTING_UPDATES, normalise_update_type
 
+
+# Crossref's titles carry JATS-style inline markup: <i>Drosophila</i>, CO<sub>2</sub>, <scp>dna</scp>.
+CROSSREF_INLINE_MARKUP = re.compile(r"</?(?:i|b|em|strong|sub|sup|scp|sc|u|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 
 class ReferenceQuerySet(models.QuerySet):
     def with_doi(self, doi):
@@ -175,9 +178,12 @@ class Reference(models.Model):
 
     @property
     def plain_title(self):
-        """The title as readers see it, as text: Crossref's inline markup (<i>, <sub>) taken out, entities read."""
+        """The title as text: Crossref's inline markup (<i>, <sub>...) taken out and its entities read."""
         title = self.display("title") or ""
-        return " ".join(html.unescape(strip_tags(title)).split()) if "<" in title or "&" in title else title
+        if "<" not in title and "&" not in title:
+            return title
+        # Only the markup Crossref writes is taken out: anything else typed in a title stays visible, as text.
+        return " ".join(html.unescape(CROSSREF_INLINE_MARKUP.sub("", title)).split())
 
     def display(self, field):
         """A field as readers see it: the editor's correction if any, else the metadata."""

@@ -63,11 +63,11 @@ class InvalidPubMedId(ValueError):
 # Identifiers ---------------------------------------------------------------
 
 _PMID_URL = re.compile(
-    r"^https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d+)/?(?:[?#].*)?$",
+    r"^(?:https?://)?(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov/|ncbi\.nlm\.nih\.gov/pubmed/)(\d+)/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
 _PMC_URL = re.compile(
-    r"^https?://(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/)"
+    r"^(?:https?://)?(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/)"
     r"(PMC\d+)/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
@@ -115,6 +115,14 @@ def parse_pubmed_id(raw):
     if text.upper().startswith("PMC"):
         return PubMedId("pmcid", _pmcid(text, raw))
     return PubMedId("pmid", _pmid_digits(text, raw))
+
+
+def pubmed_id_from_link(url):
+    """The PubMedId a PubMed or PMC link names (InvalidPubMedId if its number is not one), or None."""
+    url = (url or "").strip()
+    if _PMID_URL.match(url) or _PMC_URL.match(url):
+        return parse_pubmed_id(url)
+    return None
 
 
 def _pmid_digits(text, raw):

@@ -22,6 +22,11 @@ class ResolvedClaim:
     references: list
 
 
+def _clause(error):
+    """An error's message without its closing full stop, to sit inside a sentence of ours."""
+    return str(error).rstrip(". ")
+
+
 def _reference_for_doi(raw_doi):
     from references.crossref import CrossrefError
     from references.doi import InvalidDOI
@@ -33,7 +38,7 @@ def _reference_for_doi(raw_doi):
         raise PasteError(f"[doi:{raw_doi}]: {error}") from error
     except CrossrefError as error:
         raise PasteError(
-            f"[doi:{raw_doi}] is not among the references yet and Crossref could not supply it ({error}). "
+            f"[doi:{raw_doi}] is not among the references yet and Crossref could not supply it ({_clause(error)}). "
             "Add the reference by hand under References, then paste again."
         ) from error
     return reference
@@ -43,17 +48,37 @@ def _reference_for_pmid(pmid):
     from references import pubmed
     from references.services import add_reference_by_pmid
 
+    # A PMCID comes from a PMC link and is named as it was read; a PMID as the marker form.
+    shown, raw = (f"[{pmid}]", pmid) if pmid.upper().startswith("PMC") else (f"[@pmid:{pmid}]", f"PMID {pmid}")
     try:
-        reference, _created = add_reference_by_pmid(f"PMID {pmid}")
+        reference, _created = add_reference_by_pmid(raw)
     except pubmed.InvalidPubMedId as error:
-        raise PasteError(f"[@pmid:{pmid}]: {error}") from error
+        raise PasteError(f"{shown}: {error}") from error
     except pubmed.RecordNotFound as error:
-        raise PasteError(f"[@pmid:{pmid}]: PubMed has no record of it ({error}). Check the number.") from error
+        raise PasteError(f"{shown}: PubMed has no record of it ({_clause(error)}). Check the number.") from error
     except pubmed.PubMedError as error:
         raise PasteError(
-            f"[@pmid:{pmid}] is not among the references yet and PubMed could not supply it ({error}). "
+            f"{shown} is not among the references yet and PubMed could not supply it ({_clause(error)}). "
             "Add the reference by hand under References, then paste again."
         ) from error
+    return reference
+
+
+def _reference_for_url(url):
+    from django.core.exceptions import ValidationError
+
+    from references.crossref import CrossrefError
+    from references.services import add_reference_by_url
+
+    try:
+        reference, _created = add_reference_by_url(url)
+    except CrossrefError as error:
+        raise PasteError(
+            f"[{url}] holds a DOI that is not among the references yet, and Crossref could not supply it "
+            f"({_clause(error)}). Add the reference by hand under References, then paste again."
+        ) from error
+    except (ValidationError, ValueError) as error:
+        raise PasteError(f"[{url}] could not be added as a reference: {error}") from error
     return reference
 
 
@@ -81,6 +106,7 @@ def resolve_pasted_text(article, text):
     resolved = []
     by_doi = {}  # one lookup (and at most one Crossref fetch) per DOI, however often it is cited
     by_pmid = {}  # likewise one PubMed fetch per PMID
+    by_url = {}
     for claim in parsed:
         references = []
         for number in claim.numbers:
@@ -94,10 +120,14 @@ def resolve_pasted_text(article, text):
             if raw_doi not in by_doi:
                 by_doi[raw_doi] = _reference_for_doi(raw_doi)
             references.append(by_doi[raw_doi])
-        for pmid in claim.pmids:
+        for pmid in (*claim.pmids, *claim.pmcids):
             if pmid not in by_pmid:
                 by_pmid[pmid] = _reference_for_pmid(pmid)
             references.append(by_pmid[pmid])
+        for url in claim.urls:
+            if url not in by_url:
+                by_url[url] = _reference_for_url(url)
+            references.append(by_url[url])
         unique = list(dict.fromkeys(references))
         resolved.append(ResolvedClaim(text=claim.text, references=unique))
     return resolved

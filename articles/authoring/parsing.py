@@ -6,7 +6,10 @@ Shared by the admin's paste box and the importer. A marker is ``[1]``,
 punctuation (``sleep.¹⁻³``, ``risk¹˒⁴``): numbers in the article's reference
 list; or ``[doi:10.1000/xyz]`` / Pandoc's ``[@doi:10.1000/xyz]`` (a DOI, in any
 form references.doi accepts); or Pandoc's and Manubot's ``[@pmid:959840]`` (a
-PubMed record).
+PubMed record); or a link in brackets: ``[https://doi.org/10.1000/xyz]`` or a publisher's
+URL with a DOI in it (a DOI), ``[https://pubmed.ncbi.nlm.nih.gov/959840/]`` (a PMID),
+``[https://www.ncbi.nlm.nih.gov/pmc/articles/PMC123456/]`` (a PMCID), any other web
+page (a URL citation).
 """
 
 import re
@@ -15,6 +18,10 @@ from functools import lru_cache
 
 import pysbd
 from django.conf import settings
+from pysbd.lang.english import English
+
+from references import pubmed
+from references.doi import InvalidDOI, find_doi
 
 
 class MarkerError(ValueError):
@@ -58,10 +65,12 @@ class ParsedClaim:
     dois: tuple[str, ...] = ()
     author_years: tuple[AuthorYear, ...] = ()
     pmids: tuple[str, ...] = ()
+    pmcids: tuple[str, ...] = ()
+    urls: tuple[str, ...] = ()
 
     @property
     def has_markers(self):
-        return bool(self.numbers or self.dois or self.author_years or self.pmids)
+        return bool(self.numbers or self.dois or self.author_years or self.pmids or self.pmcids or self.urls)
 
 
 @dataclass
@@ -70,6 +79,8 @@ class _Markers:
     dois: list[str] = field(default_factory=list)
     author_years: list[AuthorYear] = field(default_factory=list)
     pmids: list[str] = field(default_factory=list)
+    pmcids: list[str] = field(default_factory=list)
+    urls: list[str] = field(default_factory=list)
 
 
 # --- APA author-year citations ------------------------------------------------
@@ -197,12 +208,24 @@ SUPERSCRIPT_LOOKBACK = 3
 # [doi:10.1000/xyz]; the DOI runs to the closing bracket.
 # Pandoc and Manubot write the same citation "[@doi:10.1000/xyz]".
 DOI_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@?doi:\s*+([^\[\]\s]++)\s*+\]", re.IGNORECASE)
-# [@pmid:959840] (Pandoc and Manubot): a PubMed record, by its PMID.
-PMID_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@pmid:\s*+(\d{1,9}+)\s*+\]", re.IGNORECASE)
+# [@pmid:959840] (Pandoc and Manubot), or [pmid:959840]: a PubMed record, by its PMID.
+PMID_MARKER = re.compile(r"(?<!\s)\s*+\[\s*+@?pmid:\s*+(\d{1,9}+)\s*+\]", re.IGNORECASE)
+# A link in brackets, "[https://doi.org/10.1000/xyz]" or "[doi.org/10.1000/xyz]": a citation,
+# not an aside, so it is read as one rather than left in the sentence.
+URL_MARKER = re.compile(
+    r"(?<!\s)\s*+\[\s*+((?:https?://|(?:dx\.)?doi\.org/|www\.)[^\[\]\s]++)\s*+\]", re.IGNORECASE
+)
+# An opening bracket of a DOI, PMID or link marker with no "]" before the next bracket or the
+# end of the sentence: the citation would otherwise be kept silently as words.
+UNCLOSED_MARKER = re.compile(
+    r"\[\s*+(?:@?(?:doi|pmid|pmcid):|https?://|(?:dx\.)?doi\.org/)"
+    r"[^\[\]]*+(?=\[|$)",
+    re.IGNORECASE,
+)
 # What is left that still looks like a citation ("[1,]", "[3-]", "[2 and 4]", "[doi:]")
 # is a typo, and silently keeping it as text would drop the citation. A decade in
 # brackets ("[1960s]", an editor's insertion in a quotation) is text.
-MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|@?doi:[^\]]*|@pmid:[^\]]*|\^[^\]]*)\]", re.IGNORECASE)
+MALFORMED_MARKER = re.compile(r"\[\s*(?!\d{1,3}0s\])(?:\d[^\]]*|@?doi:[^\]]*|@?pmid:[^\]]*|\^[^\]]*)\]", re.IGNORECASE)
 MAX_RANGE = 200
 
 
@@ -256,6 +279,33 @@ def close_gaps(text):
     return re.sub(r"\s{2,}", " ", GAP_BEFORE_PUNCTUATION.sub(r"\1", text)).strip()
 
 
+def _read_url_marker(url, markers):
+    """Add the citation a bracketed link makes to ``markers``: a DOI, PMID, PMCID or the URL itself."""
+    url = url.rstrip(".,;")
+    try:
+        pubmed_id = pubmed.pubmed_id_from_link(url)
+    except pubmed.InvalidPubMedId as error:
+        raise MarkerError(f"[{url}] is not a citation marker: {error}") from None
+    if pubmed_id is not None:
+        found = markers.pmids if pubmed_id.kind == "pmid" else markers.pmcids
+        if pubmed_id.value not in found:
+            found.append(pubmed_id.value)
+        return
+    try:
+        doi = find_doi(url)
+    except InvalidDOI as error:
+        raise MarkerError(f"[{url}] is not a citation marker: {error}") from None
+    if doi:
+        if doi not in markers.dois:
+            markers.dois.append(doi)
+        return
+    if re.match(r"^(?:https?://)?(?:dx\.|www\.)?doi\.org/", url, re.IGNORECASE):
+        raise MarkerError(f"[{url}] is not a citation marker: the doi.org link holds no DOI (10.xxxx/...)")
+    url = url if re.match(r"^https?://", url, re.IGNORECASE) else f"https://{url}"
+    if url not in markers.urls:
+        markers.urls.append(url)
+
+
 def extract_markers(sentence, *, author_year=False):
     """Return the sentence without its markers, and the markers it carried.
 
@@ -285,12 +335,24 @@ def extract_markers(sentence, *, author_year=False):
             markers.pmids.append(pmid)
         return ""
 
+    def take_url(match):
+        _read_url_marker(match.group(1), markers)
+        return ""
+
     text = DOI_MARKER.sub(take_doi, normalise_markers(sentence))
-    if "@" in text:
+    if "[" in text and ("/" in text or "www." in text.lower()):
+        text = URL_MARKER.sub(take_url, text)
+    if "pmid" in text.lower():
         text = PMID_MARKER.sub(take_pmid, text)
     text = NUMBER_MARKER.sub(take_numbers, text)
     if author_year and "(" in text:
         text = _take_author_years(text, markers)
+    unclosed = UNCLOSED_MARKER.search(text) if "[" in text else None
+    if unclosed:
+        shown = unclosed.group().strip().rstrip(".,;")
+        shown = shown if len(shown) <= 80 else f"{shown[:60]}… ({len(shown):,} characters)"
+        where = sentence if len(sentence) <= 80 else f"{sentence[:79]}…"
+        raise MarkerError(f"{shown} in “{where}” is an unclosed citation marker: end it with “]”")
     # Only a bracket before the last "]" can open a malformed marker; searching no further
     # keeps an unclosed "[1" repeated from being rescanned to the end from each bracket.
     malformed = MALFORMED_MARKER.search(text, 0, text.rfind("]") + 1)
@@ -304,9 +366,33 @@ def extract_markers(sentence, *, author_year=False):
     return close_gaps(text), markers
 
 
+class _ScientificEnglish(English):
+    """pysbd's English with the abbreviations of health writing, so "approx. 20 min" does not end a sentence."""
+
+    class Abbreviation(English.Abbreviation):
+        # pysbd keeps a full stop after one of these when a lower-case word, a digit or "(" follows.
+        ABBREVIATIONS = [
+            *English.Abbreviation.ABBREVIATIONS,
+            "approx", "ca", "cf", "resp", "incl", "excl", "max", "wk", "wks", "yr", "yrs", "mo", "mos",
+            "hrs", "mins", "sec", "secs", "wt", "ht", "vol", "vols", "suppl", "eq", "eqs", "tab", "chap",
+            "ed", "eds", "sd", "se", "ci", "iqr", "mg", "mcg", "µg", "μg", "ml", "kg", "cm", "mmol",
+            "h", "n.b", "fig", "figs", "no", "nos", "al",
+        ]
+        # These also hold before a capital ("cf. Smith", "approx. One in five", "Figs. 2").
+        PREPOSITIVE_ABBREVIATIONS = [
+            *English.Abbreviation.PREPOSITIVE_ABBREVIATIONS, "cf", "approx", "ca", "incl", "excl", "figs", "eq",
+            "eqs", "tab", "suppl", "vol", "chap",
+        ]
+        NUMBER_ABBREVIATIONS = English.Abbreviation.NUMBER_ABBREVIATIONS
+
+
 @lru_cache(maxsize=1)
 def _segmenter():
-    return pysbd.Segmenter(language="en", clean=False)
+    segmenter = pysbd.Segmenter(language="en", clean=False)
+    # Segmenter takes only a language code, and reads abbreviations from the class the code
+    # names; giving it a subclass extends them without changing pysbd's English for anyone else.
+    segmenter.language_module = _ScientificEnglish
+    return segmenter
 
 
 # pysbd reads a paragraph in windows of this many characters. Its time grows with the
@@ -432,7 +518,8 @@ def parse_paragraph(paragraph, *, max_claims=None, author_year=False):
         if not text:
             continue
         claims.append(ParsedClaim(text=text, numbers=tuple(markers.numbers), dois=tuple(markers.dois),
-                                  author_years=tuple(markers.author_years), pmids=tuple(markers.pmids)))
+                                  author_years=tuple(markers.author_years), pmids=tuple(markers.pmids),
+                                  pmcids=tuple(markers.pmcids), urls=tuple(markers.urls)))
         if max_claims is not None and len(claims) > max_claims:
             raise TooManyClaims(max_claims)
     return claims

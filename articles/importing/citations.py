@@ -1,11 +1,12 @@
 """Citation markup in the body: markers read by articles.authoring.parsing, APA author-year citations matched to the list."""
 
+import dataclasses
 import re
 
 from django.conf import settings
 
 from articles.importing.errors import ImportFailed
-from articles.authoring.parsing import MarkerError, ParsedClaim, TextTooLong, TooManyClaims, close_gaps, parse_paragraph
+from articles.authoring.parsing import MarkerError, TextTooLong, TooManyClaims, close_gaps, parse_paragraph
 
 
 def _claims_of(line, max_claims, author_year=False):
@@ -88,5 +89,4 @@ def _cite_author_years(claim, index, line):
         cited.append(cite)
         if cite.narrative and cite.written in text:
             text = close_gaps(text.replace(cite.written, "", 1))
-    return ParsedClaim(text=text, numbers=tuple(numbers), dois=claim.dois, author_years=tuple(cited),
-                       pmids=claim.pmids)
+    return dataclasses.replace(claim, text=text, numbers=tuple(numbers), author_years=tuple(cited))

@@ -162,7 +162,7 @@ def _reference_row(parsed, reference, created, cited_by):
         "line": parsed.line if parsed else None,
         "doi": reference.doi,
         "url": _link(reference),
-        "title": reference.title,
+        "title": reference.plain_title,
         "status": "added" if created else "already present",
         "metadata": reference.metadata_source,
         "needs_check": reference.needs_check,

@@ -125,6 +125,7 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
     by_doi = {reference.doi: reference for reference, _ in saved.values() if reference.doi}
     extra = []  # references cited only by [doi:...] and [@pmid:...] markers
     by_pmid = {}
+    by_url = {}
     cited_by = {}
 
     # One insert per table (in batches), not one per claim and citation: a 10,000-claim file
@@ -158,10 +159,12 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
                         by_doi[doi] = reference
                         extra.append((reference, created))
                     sources.append((None, by_doi[doi]))
-                for pmid in parsed_claim.pmids:
+                pubmed_ids = [(f"PMID {pmid}", f"[@pmid:{pmid}]") for pmid in parsed_claim.pmids]
+                pubmed_ids += [(pmcid, f"[{pmcid}]") for pmcid in parsed_claim.pmcids]
+                for pmid, written in pubmed_ids:
                     if pmid not in by_pmid:
-                        marker = ParsedReference(number=None, line=paragraph.line, text=f"[@pmid:{pmid}]", doi=None,
-                                                 url="", fallback={}, pubmed_id=f"PMID {pmid}")
+                        marker = ParsedReference(number=None, line=paragraph.line, text=written, doi=None,
+                                                 url="", fallback={}, pubmed_id=pmid)
                         reference, created = _save_pubmed_reference(marker, fetch=fetch, by=author,
                                                                     warnings=warnings)
                         by_pmid[pmid] = reference
@@ -171,6 +174,18 @@ def _save(document, *, slug, author, topic, dry_run, replace_draft, fetch):
                                 reference.pk != known.pk for known, _ in extra):
                             extra.append((reference, created))
                     sources.append((None, by_pmid[pmid]))
+                for url in parsed_claim.urls:
+                    if url not in by_url:
+                        try:
+                            reference, created = add_reference_by_url(url, fallback={}, by=author)
+                        except (ValidationError, ValueError) as error:
+                            raise ImportFailed(f"the marker [{url}] could not be added: {_reason(error)}",
+                                               paragraph.line) from error
+                        by_url[url] = reference
+                        if all(reference.pk != known.pk for known, _ in saved.values()) and all(
+                                reference.pk != known.pk for known, _ in extra):
+                            extra.append((reference, created))
+                    sources.append((None, by_url[url]))
                 seen = set()
                 rows = []
                 kept = []

@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
-from articles.publishing import rendering
+from articles.publishing import listing, rendering
 from articles.publishing.context import page_context
 from articles.publishing.cache import invalidate_article_on_commit
 from articles.models import Article, ArticlePage
@@ -44,6 +44,7 @@ def store_public_page(article_id):
     page = revision.page or rendering.page_data(revision.snapshot, topics=revision.topics)
     ArticlePage.objects.update_or_create(article_id=article_id, defaults={
         "html": zlib.compress(html.encode()), "sources": json.dumps(page["references"]), "site": site(),
+        "card": listing.render_card(article),
     })
     return html
 

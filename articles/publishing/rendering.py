@@ -181,8 +181,11 @@ def _day(moment):
     return f"{timezone.localtime(moment):%-d %B %Y}" if timezone.is_aware(moment) else f"{moment:%-d %B %Y}"
 
 
-def render_credits(*, byline, reviewer, reviewed_at, next_review_due, published_at, updated_at):
+def render_credits(*, byline, reviewer, reviewed_at, next_review_due, published_at, updated_at, preview=False):
     """Who wrote and reviewed the article and its dates, as a <dl>.
+
+    With ``preview`` the dates describe a working copy: ``published_at`` is when the article
+    was first published (None if never), and nothing claims this copy was published.
 
     Built with format_html rather than a template: it is the one part of an
     article page rendered on every request, and this is several times faster.
@@ -196,10 +199,21 @@ def render_credits(*, byline, reviewer, reviewed_at, next_review_due, published_
                            if timezone.is_aware(reviewed_at) else f"{reviewed_at:%Y-%m-%d}",
                            _day(reviewed_at)) if reviewed_at else ""
         rows.append(("Medical review", format_html('<dd class="reviewer">Medically reviewed by {}{}</dd>', credit, when)))
-    rows.append(("Published", format_html('<dd><time datetime="{}">{}</time></dd>', published_at.isoformat(),
-                                          _day(published_at))))
-    rows.append(("Last updated", format_html('<dd><time datetime="{}">{}</time></dd>', updated_at.isoformat(),
-                                             _day(updated_at))))
+    if preview:
+        if published_at:
+            state = format_html('<dd class="preview-state">Working copy, not published: readers see the version '
+                                'first published on <time datetime="{}">{}</time></dd>',
+                                published_at.isoformat(), _day(published_at))
+        else:
+            state = format_html('<dd class="preview-state">{}</dd>', "Working copy, never published")
+        rows.append(("Preview", state))
+        rows.append(("Previewed", format_html('<dd><time datetime="{}">{}</time></dd>', updated_at.isoformat(),
+                                              _day(updated_at))))
+    else:
+        rows.append(("Published", format_html('<dd><time datetime="{}">{}</time></dd>', published_at.isoformat(),
+                                              _day(published_at))))
+        rows.append(("Last updated", format_html('<dd><time datetime="{}">{}</time></dd>', updated_at.isoformat(),
+                                                 _day(updated_at))))
     if next_review_due:
         local = timezone.localtime(next_review_due) if timezone.is_aware(next_review_due) else next_review_due
         rows.append(("Next review due", format_html('<dd><time datetime="{}">{}</time></dd>',

@@ -33,7 +33,8 @@ class TopicSitemap(CanonicalSitemap):
     changefreq = "weekly"
 
     def items(self):
-        return Topic.objects.filter(articles__in=Article.objects.published()).distinct().order_by("slug")
+        # A list, so the paginator counts it without a COUNT query of its own.
+        return list(Topic.objects.filter(articles__in=Article.objects.published()).distinct().order_by("slug"))
 
     def location(self, topic):
         return reverse("articles:topic", kwargs={"slug": topic.slug})
@@ -43,7 +44,8 @@ class ArticleSitemap(CanonicalSitemap):
     changefreq = "monthly"
 
     def items(self):
-        return Article.objects.for_listing().order_by("pk")
+        # A list of the two columns an entry needs, so the paginator counts it without a COUNT query.
+        return list(Article.objects.for_listing().only("slug", "published_revision__published_at").order_by("pk"))
 
     def lastmod(self, article):
         return article.published_revision.published_at

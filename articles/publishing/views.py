@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from articles.models import Article, Topic
-from articles.publishing import pages
+from articles.publishing import listing, pages
 from articles.publishing.cache import (
     any_value, article_scopes, cached_public_page, is_cacheable_request, lists_scope, page_number,
 )
@@ -23,19 +23,22 @@ PAGE_SIZE = 20
 @cached_public_page(lists_scope)
 def home(request):
     # Titles and summaries come from the published revision: unreviewed edits never show.
-    articles = Article.objects.for_listing()[:PAGE_SIZE]
+    articles = list(listing.with_cards(Article.objects.for_listing())[:PAGE_SIZE])
     topics = Topic.objects.filter(articles__in=Article.objects.published()).distinct()
     return render(request, "articles/home.html", {
-        "articles": articles, "topics": topics, "canonical_url": absolute_url("/"),
+        "articles": articles, "cards": listing.cards(articles, level=3), "topics": topics,
+        "canonical_url": absolute_url("/"),
     })
 
 
 @cached_public_page(lists_scope, params={"page": page_number})
 def topic_detail(request, slug):
     topic = get_object_or_404(Topic, slug=slug)
-    page = Paginator(Article.objects.for_listing().filter(topics=topic), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(listing.with_cards(Article.objects.for_listing().filter(topics=topic)),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    articles = list(page.object_list)
     return render(request, "articles/topic.html", {
-        "topic": topic, "page": page, "articles": page.object_list,
+        "topic": topic, "page": page, "articles": articles, "cards": listing.cards(articles, level=2),
         "canonical_url": absolute_url(reverse("articles:topic", kwargs={"slug": topic.slug})),
     })
 
@@ -43,8 +46,10 @@ def topic_detail(request, slug):
 @cached_public_page(lists_scope, params={"q": any_value})
 def search(request):
     query = clean_query(request.GET.get("q", ""))
-    results = list(search_articles(query)[:PAGE_SIZE]) if query else []
-    return render(request, "articles/search.html", {"query": query, "articles": results})
+    results = list(listing.with_cards(search_articles(query))[:PAGE_SIZE]) if query else []
+    return render(request, "articles/search.html", {
+        "query": query, "articles": results, "cards": listing.cards(results, level=3),
+    })
 
 
 @functools.cache

@@ -132,11 +132,8 @@ class WorkflowAdminMixin:
             rows.append(("Next review due", f"{article.next_review_due:%Y-%m-%d}"))
         if article.needs_rereview:
             rows.append(("Back in review", ("URGENT. " if article.urgent else "") + article.rereview_reason))
-        review_url = reverse("review:article", args=[article.pk])
-        return format_html(
-            '<dl class="workflow-state">{}</dl><p><a href="{}">Open the review page</a></p>',
-            format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows), review_url,
-        )
+        # The review page link is at the top of the form, where who is asking is known (see change_view).
+        return format_html('<dl class="workflow-state">{}</dl>', format_html_join("", "<dt>{}</dt><dd>{}</dd>", rows))
 
     @admin.display(description="Published revisions")
     def revision_list(self, article):
@@ -252,7 +249,17 @@ class WorkflowAdminMixin:
                 for verb in workflow.allowed_verbs(article, request.user) if verb in ADMIN_VERBS
                 and not (verb in ("publish", "schedule") and self._is_live(article))
             ]
+            extra_context["preview_url"] = reverse("articles:preview", args=[article.slug])
+            extra_context["review_url"], extra_context["review_note"] = self._review_link(request.user, article)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def _review_link(self, user, article):
+        """The review page's address for someone who may review this article, else why they may not (url, note)."""
+        if not user.has_perm("articles.review_article"):
+            return "", "Reviewers approve this article on its review page; your account is not a reviewer's."
+        if article.authors.filter(pk=user.pk).exists():
+            return "", "You are one of this article's authors, so you cannot review it: another reviewer must."
+        return reverse("review:article", args=[article.pk]), ""
 
     def workflow_view(self, request, object_id, verb):
         """GET shows what the verb will do (and any blockers); only POST acts."""
@@ -327,6 +334,21 @@ class WorkflowAdminMixin:
         return actions
 
 
+# A refusal message lists this many blockers and counts the rest: one article's message stays readable.
+MAX_LISTED_BLOCKERS = 5
+
+
+def _refusal(reason, blockers):
+    """One article's refusal as a message: the reason, then its first blockers numbered, and how many more."""
+    if not blockers:
+        return reason
+    shown = " ".join(f"({i}) {b}" for i, b in enumerate(blockers[:MAX_LISTED_BLOCKERS], 1))
+    more = len(blockers) - MAX_LISTED_BLOCKERS
+    tail = f" … and {more} more (open the article to see them all)." if more > 0 else ""
+    lead = reason if reason.rstrip().endswith(":") else f"{reason} What stops publication:"
+    return f"{lead} {shown}{tail}"
+
+
 def _bulk_action(verb):
     label = ADMIN_VERBS[verb][0]
 
@@ -335,15 +357,18 @@ def _bulk_action(verb):
         for article in queryset:
             try:
                 getattr(workflow, verb)(article, by=request.user)
+            except workflow.NotPublishable as error:
+                refused.append((article.title, _refusal(error.args[0], error.blockers)))
             except workflow.WorkflowError as error:
-                # Each reason named (a NotPublishable lists its blockers), so nobody has to open every article.
-                refused.append(f"{article.title}: {error}")
+                # A refusal for the status alone would hide what else stops publication: the gate says it too.
+                blockers = gate.publish_blockers(article) if verb == "publish" else []
+                refused.append((article.title, _refusal(str(error), blockers)))
             else:
                 done += 1
         if done:
             modeladmin.message_user(request, f"{label}: done for {done} article(s).", messages.SUCCESS)
-        for line in refused:
-            modeladmin.message_user(request, f"{label} refused for {line}", messages.ERROR)
+        for title, why in refused:
+            modeladmin.message_user(request, f"{label} refused for {title}. {why}", messages.ERROR)
 
     action.__name__ = f"{verb}_selected"
     action.short_description = f"{label} the selected articles"

@@ -7,6 +7,7 @@ constant number of queries whatever the article's size (see ``load_content``).
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -82,8 +83,38 @@ class ArticleContent:
 
 
 def excerpt(text):
+    """The claim's words in quotation marks, cut at a word near EXCERPT_LENGTH, every quotation closed."""
     text = " ".join(text.split())
-    return f"“{text}”" if len(text) <= EXCERPT_LENGTH else f"“{text[:EXCERPT_LENGTH - 1]}…”"
+    if len(text) <= EXCERPT_LENGTH:
+        return f"“{text}”"
+    cut = text[:EXCERPT_LENGTH - 1]
+    space = cut.rfind(" ")
+    if space >= EXCERPT_LENGTH // 2:
+        cut = cut[:space]
+    cut = cut.rstrip(" ,;:") + "…"
+    # A cut inside a quotation would leave it open, and the reader could not tell where it ends.
+    cut += "”" * max(cut.count("“") - cut.count("”"), 0)
+    if cut.count('"') % 2:
+        cut += '"'
+    return f"“{cut}”"
+
+
+# What is left of a citation marker in a claim's words: "[3]", "[2-4]", "[^8]", "[doi:...",
+# "[@pmid:...", a bracketed link. Markers are read when text is pasted or imported; one typed
+# into a claim afterwards would reach readers as words while the gate counted other sources.
+LEFTOVER_MARKER = re.compile(
+    r"\[\s*(?:\^?\d+(?:\s*[-–—,;]\s*\d+)*\s*\]|@?(?:doi|pmid|pmcid)\s*:|@[\w.-]+:|https?://|(?:dx\.)?doi\.org/)",
+    re.IGNORECASE,
+)
+
+
+def leftover_marker(text):
+    """The citation marker left in ``text`` (up to its "]" or 60 characters), or "" when there is none."""
+    found = LEFTOVER_MARKER.search(text)
+    if not found:
+        return ""
+    end = text.find("]", found.start(), found.start() + 60)
+    return text[found.start():end + 1] if end >= 0 else text[found.start():found.start() + 60].rstrip() + "…"
 
 
 def load_content(article):
@@ -178,6 +209,18 @@ def weak_evidence_only(loaded):
     return bool(supporting) and all(ref.evidence_level in WEAK_EVIDENCE_LEVELS for ref in supporting)
 
 
+def _marker_blockers(content):
+    for loaded in content.claims:
+        marker = leftover_marker(loaded.claim.text)
+        if marker:
+            yield Blocker(
+                "marker_in_text",
+                f"a citation marker was left in the words ({marker}): delete it and choose the source under "
+                "Sources, so readers see the citation and not the marker.",
+                section_heading=loaded.section.heading, claim_number=loaded.number, excerpt=loaded.excerpt,
+            )
+
+
 def _claim_blockers(content):
     for loaded in content.factual_claims:
         where = {
@@ -261,7 +304,7 @@ def _with_reviewer(article):
 
 def content_blockers(content):
     """Blockers in the content itself: what must be fixed before anyone may approve it."""
-    return [*_article_blockers(content), *_claim_blockers(content)]
+    return [*_article_blockers(content), *_claim_blockers(content), *_marker_blockers(content)]
 
 
 def publish_blockers(article, content=None):

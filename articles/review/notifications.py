@@ -124,7 +124,7 @@ def send_notification(event, article_id, *, details=None, attempt=1):
         sent = send_now(event, article_id, **(details or {}))
     except MAIL_TRANSIENT as exc:
         retry_later(send_notification, event, article_id, details=details, attempt=attempt,
-                    reason=f"The mail server did not take the {event} mail: {exc.__class__.__name__}: {exc}.")
+                    reason=f"The mail server did not take the {event} mail: {exc.__class__.__name__}: {str(exc).rstrip('.')}.")
     except smtplib.SMTPException as exc:
         raise TaskFailed(f"The mail server refused the {event} mail: {exc}") from exc
     return f"{sent} message(s) sent about {event}."

@@ -37,9 +37,11 @@ from django.db.models import Max
 from django.utils import timezone
 
 from articles.dates import add_months
-from articles.review import gate, notifications
+from articles.review import changes, comments, gate, notifications
 from articles.publishing import rendering
-from articles.models import Article, ArticleRevision, AuditEntry, Claim, ReviewerProfile, Status, WorkflowAction
+from articles.models import (
+    Article, ArticleRevision, AuditEntry, Claim, ReviewedVersion, ReviewerProfile, Status, WorkflowAction,
+)
 from articles.publishing.pages import page_changed
 from articles.publishing.search import store_search_vector
 from references.citations import render_html_and_text
@@ -211,6 +213,24 @@ def _record(locked, action, *, by, from_status, comment="", claim=None, fingerpr
     )
 
 
+def _keep_reviewed_version(entry, content):
+    """What the reviewer read, kept with their decision: the next review page shows what changed since."""
+    ReviewedVersion.objects.create(
+        audit_entry=entry, article_id=entry.article_id, reviewer=entry.actor, created_at=entry.created_at,
+        snapshot=changes.content_snapshot(content),
+    )
+
+
+def _open_comments_summary(locked):
+    """The send-back comment when the reviewer wrote theirs on the claims: which conversations are open."""
+    open_threads = [t for t in comments.threads(locked) if t.is_open]
+    if not open_threads:
+        return ""
+    lines = [f"See the {len(open_threads)} open comment{'s' if len(open_threads) != 1 else ''} on claims:"]
+    lines += [f"- {t.opening.claim_label or 'the article'}: {t.opening.body}" for t in open_threads]
+    return "\n".join(lines)[:5000]
+
+
 def _claim_label(claim):
     if claim is None:
         return ""
@@ -262,12 +282,18 @@ def submit(article, *, by):
 
 @transaction.atomic
 def request_changes(article, *, by, comment, claim=None):
-    """Send an article back to its authors with a required comment, optionally pinned to one claim."""
+    """Send an article back to its authors with a comment (or open comments on its claims), maybe pinned to a claim.
+
+    A comment pinned to a claim also opens a conversation on that claim (articles.review.comments), which stays
+    beside the claim for the editors until a reviewer resolves it.
+    """
     comment = (comment or "").strip()
-    if not comment:
-        raise InvalidInput("Say what must change: a comment is required when requesting changes.")
     _check_permission(by, "request_changes", article)
     locked = _lock(article)
+    if not comment:
+        comment = _open_comments_summary(locked)
+    if not comment:
+        raise InvalidInput("Say what must change: a comment is required when requesting changes.")
     from_status = locked.status
     to_status = _target("request_changes", locked)
     _refuse_authors(locked, by, "review")
@@ -283,8 +309,12 @@ def request_changes(article, *, by, comment, claim=None):
         locked.rereview_flagged_at = None
         fields += ["needs_rereview", "rereview_flagged_at"]
     _save(article, locked, fields)
-    _record(locked, WorkflowAction.REQUEST_CHANGES, by=by, from_status=from_status, comment=comment, claim=claim,
-            fingerprint=gate.content_fingerprint(locked))
+    content = gate.load_content(locked)
+    entry = _record(locked, WorkflowAction.REQUEST_CHANGES, by=by, from_status=from_status, comment=comment,
+                    claim=claim, fingerprint=gate.content_fingerprint(locked, content))
+    _keep_reviewed_version(entry, content)
+    if claim is not None:
+        comments.open_thread(locked, by=by, claim=claim, body=comment, audit_entry=entry)
     _notify("changes_requested", locked.pk, comment=comment, claim_label=_claim_label(claim))
     return locked
 
@@ -330,7 +360,8 @@ def approve(article, *, by, fingerprint=None):
         "approved_credit_credentials", "approved_at", "last_reviewed_at", "next_review_due",
         "needs_rereview", "urgent", "rereview_reason", "rereview_flagged_at",
     ])
-    _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
+    entry = _record(locked, WorkflowAction.APPROVE, by=by, from_status=from_status, fingerprint=current, at=now)
+    _keep_reviewed_version(entry, content)
     if to_status == S.PUBLISHED:
         # A re-review of the live words changes the page's review dates.
         page_changed(locked)

@@ -100,7 +100,9 @@ class BrowserSession:
         page.fill("#id_username", username)
         page.fill("#id_password", password)
         page.click("input[type=submit]")
-        page.wait_for_selector("#user-tools")
+        # Signed in once the login page is left: editors reach the admin, reviewers their queue (/review/).
+        page.wait_for_url(lambda url: "/admin/login/" not in url)
+        page.wait_for_selector("#user-tools, .review-queue, h1:has-text('Review queue')")
 
     def csp_violations(self):
         found = [text for kind, text, url in self.console if "Content Security Policy" in text]

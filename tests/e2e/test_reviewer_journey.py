@@ -5,6 +5,7 @@ import pytest
 from articles.review import workflow
 from articles.models import Status
 from tests.e2e.conftest import PASSWORD
+from tests.e2e.journeys import edit_claim_and_resubmit
 from tests.factories import make_editor, make_reference, make_reviewer, make_supported_article
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -50,21 +51,20 @@ def test_request_changes_fix_resubmit_approve_publish(open_session):
     assert "within a day' is vague" in history
     assert "Changes requested" in history or "changes" in history.lower()
     editor.screenshot(desk, "changes-requested")
-    desk.click("text=Edit the 1 claim(s) of this section")
-    desk.wait_for_selector("#id_claims-0-text")
-    assert desk.input_value("#id_claims-0-text") == VAGUE
-    desk.fill("#id_claims-0-text", FIXED)
-    desk.click("input[name=_save]")
-    desk.wait_for_selector("a.workflow-submit")
-    desk.click("a.workflow-submit")
-    desk.click("#content form [type=submit]")
-    desk.wait_for_selector("ul.messagelist")
+    edit_claim_and_resubmit(desk, link_text="Edit the 1 claim(s) of this section", field="#id_claims-0-text",
+                            before=VAGUE, after=FIXED)
     article.refresh_from_db()
     assert article.status == Status.IN_REVIEW
 
     # The reviewer sees the new wording and approves exactly it.
     review.goto(reviewer.url(f"/review/{article.pk}/"))
-    assert FIXED in review.inner_text("#claim-3")
+    # The claim is marked as edited: without the struck-out words it reads as the new wording.
+    assert "Edited" in review.inner_text("#claim-3 .claim-head")
+    shown = review.eval_on_selector(
+        "#claim-3 .claim-text",
+        "el => { const c = el.cloneNode(true); c.querySelectorAll('del').forEach(d => d.remove()); return c.textContent; }",
+    )
+    assert shown.strip() == FIXED
     reviewer.screenshot(review, "resubmitted")
     review.click("button:has-text('Approve exactly this version')")
     review.wait_for_selector(".messages")

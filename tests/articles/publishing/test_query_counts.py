@@ -30,8 +30,10 @@ TOPIC_QUERIES = PAGE_TOKENS + 3
 SEARCH_QUERIES = PAGE_TOKENS + 1
 # Feed: 1. the latest articles with their revisions.
 FEED_QUERIES = PAGE_TOKENS + 1
-# Sitemap: a count and a page for topics, the same for articles (the home entry needs none).
-SITEMAP_QUERIES = PAGE_TOKENS + 4
+# Sitemap: 1. the topics that have a published article; 2. every published article (the home entry needs none).
+SITEMAP_QUERIES = PAGE_TOKENS + 2
+# No public page costs more than this, whatever it shows.
+MAX_PUBLIC_PAGE_QUERIES = 4
 
 
 
@@ -119,3 +121,18 @@ def test_the_preview_costs_a_bounded_number_of_queries(client, editor, reviewer,
             assert client.get(f"{article.get_absolute_url()}preview/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1], counts
+
+
+@pytest.mark.parametrize("url", ["/", "/topics/depression/", "/search/?q=ketamine", "/feed/", "/sitemap.xml"])
+def test_every_public_list_page_costs_at_most_four_queries_with_a_search_matching_50(
+    client, editor, reviewer, url, django_assert_max_num_queries
+):
+    make_many_published(50, editor=editor, reviewer=reviewer, topic=make_topic("Depression"))
+    with django_assert_max_num_queries(MAX_PUBLIC_PAGE_QUERIES):
+        response = client.get(url)
+    assert response.status_code == 200
+    # One link per article; the feed's entries carry two (link and id). A list shows one page of 20;
+    # the sitemap names all 50.
+    marker = "<entry>" if url == "/feed/" else "/articles/ketamine-"
+    shown = response.content.decode().count(marker)
+    assert shown == (50 if url == "/sitemap.xml" else 20), (url, shown)
