@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-test env migrate demo clean serve bench bench-sweep
+.PHONY: run test install install-test env migrate demo clean serve serve-varnish bench bench-sweep
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,16 @@ serve: migrate
 	DEBUG=0 $(PY) manage.py db_worker --verbosity 0 & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=0 SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 CONN_MAX_AGE=$${CONN_MAX_AGE:-60} \
 		GUNICORN_BIND=127.0.0.1:$(PORT) $(VENV)/bin/gunicorn -c psychly/gunicorn.conf.py psychly.wsgi
+
+# Production mode with Varnish in front (psychly/varnish/psychly.vcl): Varnish on 127.0.0.1:$(VARNISH_PORT), the app
+# (make serve) behind it on $(PORT), purged by the app on every change. Needs Debian's varnish and varnish-modules.
+VARNISH_PORT ?= 6081
+serve-varnish:
+	@command -v varnishd >/dev/null || { echo "Varnish is missing: apt-get install varnish varnish-modules"; exit 1; }
+	@mkdir -p .varnish && chmod 755 .varnish && sed 's/.port = "8000";/.port = "$(PORT)";/' psychly/varnish/psychly.vcl > .varnish/psychly.vcl
+	varnishd -n $(CURDIR)/.varnish/state -a 127.0.0.1:$(VARNISH_PORT) -f $(CURDIR)/.varnish/psychly.vcl -s malloc,256m -T 127.0.0.1:0
+	@echo "Varnish at http://127.0.0.1:$(VARNISH_PORT)/ in front of the app at :$(PORT) (stop it with: pkill -f $(CURDIR)/.varnish)"
+	FRONTEND_CACHE_VARNISH_URLS=http://127.0.0.1:$(VARNISH_PORT) $(MAKE) serve
 
 # The benchmark (bench/README.md): SQLite and PostgreSQL, or only the database DATABASE_URL names.
 # Installs wrk from Debian's packages when it is missing. Writes bench/results/latest.md, and parsing.md from

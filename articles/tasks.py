@@ -7,6 +7,7 @@ A thin wrapper around ``articles.review.workflow.publish_scheduled``.
 from django_tasks import task
 
 from articles.review import workflow
+from articles.publishing.frontend_cache import purge_frontend_cache  # noqa: F401 (the worker finds it here too)
 from articles.review.notifications import send_notification  # noqa: F401 (the worker finds both here)
 from references.tasks import TaskFailed
 

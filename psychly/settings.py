@@ -326,6 +326,20 @@ PAGE_CACHE_MAX_ENTRY_KIB = env.float("PAGE_CACHE_MAX_ENTRY_KIB", default=1024)
 # How often each process looks in the database for an invalidation that could not reach Redis.
 PAGE_CACHE_RECHECK_SECONDS = env.float("PAGE_CACHE_RECHECK_SECONDS", default=2.0)
 
+# The HTTP caches in front of the site (articles/publishing/frontend_cache.py; README, "Production serving").
+# Browsers keep a public page FRONTEND_CACHE_MAX_AGE seconds; shared caches (Varnish, a CDN) FRONTEND_CACHE_S_MAXAGE,
+# because every change purges the pages it alters from the caches configured here.
+FRONTEND_CACHE_MAX_AGE = env.int("FRONTEND_CACHE_MAX_AGE", default=60)
+FRONTEND_CACHE_S_MAXAGE = env.int("FRONTEND_CACHE_S_MAXAGE", default=86400)
+# Varnish servers to purge (their listening URLs), comma-separated: http://10.0.0.5:6081,http://10.0.0.6:6081
+FRONTEND_CACHE_VARNISH_URLS = env.list("FRONTEND_CACHE_VARNISH_URLS", default=[])
+CLOUDFLARE_ZONE_ID = env.str("CLOUDFLARE_ZONE_ID", default="")
+CLOUDFLARE_API_TOKEN = env.str("CLOUDFLARE_API_TOKEN", default="")
+CLOUDFLARE_API_URL = env.str("CLOUDFLARE_API_URL", default="https://api.cloudflare.com/client/v4")
+CLOUDFRONT_DISTRIBUTION_ID = env.str("CLOUDFRONT_DISTRIBUTION_ID", default="")
+# Only to point boto3 at another endpoint (tests); AWS credentials come from the environment as boto3 reads them.
+CLOUDFRONT_ENDPOINT_URL = env.str("CLOUDFRONT_ENDPOINT_URL", default="")
+
 SITE_NAME = env.str("SITE_NAME", default="Psychly")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 

@@ -65,6 +65,8 @@ from django.dispatch import receiver
 from django.http import HttpResponse, QueryDict
 from django.urls import Resolver404, resolve
 
+from articles.publishing import frontend_cache
+
 logger = logging.getLogger("psychly.cache")
 
 LISTS = "lists"
@@ -504,11 +506,22 @@ def cached_public_page(scopes, params=None):
     """
 
     def decorator(view):
+        def respond(request, *args, **kwargs):
+            # Headers for the caches in front of the site, given before the page cache stores the response.
+            if not is_cacheable_request(request):
+                return frontend_cache.make_private(view(request, *args, **kwargs))
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.has_header("xkey"):
+                frontend_cache.tag(response, [frontend_cache.LISTS_KEY])
+            return frontend_cache.make_public(response)
+
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             if getattr(request, "page_cache_checked", False) or not is_cacheable_request(request):
-                return view(request, *args, **kwargs)
-            return serve_cached(request, scopes(request, **kwargs), lambda: view(request, *args, **kwargs), params)
+                return respond(request, *args, **kwargs)
+            response = serve_cached(request, scopes(request, **kwargs), lambda: respond(request, *args, **kwargs),
+                                    params)
+            return frontend_cache.answer_conditionally(request, response)
 
         wrapper.page_cache_scopes = scopes
         wrapper.page_cache_params = params or {}
@@ -540,8 +553,9 @@ class PageCacheMiddleware:
         # As CommonMiddleware would: a request for a host not in ALLOWED_HOSTS is refused, not served.
         request.get_host()
         request.page_cache_checked = True
-        return serve_cached(request, scopes(request, *match.args, **match.kwargs),
-                            lambda: self.get_response(request), match.func.page_cache_params)
+        response = serve_cached(request, scopes(request, *match.args, **match.kwargs),
+                                lambda: self.get_response(request), match.func.page_cache_params)
+        return frontend_cache.answer_conditionally(request, response)
 
 
 def lists_scope(request, **kwargs):

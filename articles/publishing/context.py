@@ -61,7 +61,7 @@ def page_context(article, *, notices=None):
         **credits,
         "article": article, "title": revision.title, "summary": revision.summary,
         "canonical_url": absolute_url(article.get_absolute_url()), "site_name": settings.SITE_NAME,
-        "article_html": mark_safe(html),
+        "article_html": mark_safe(html), "references": page["references"],
     }
     context["json_ld"] = json_ld(context, page)
     return context

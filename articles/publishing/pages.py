@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
-from articles.publishing import listing, rendering
+from articles.publishing import frontend_cache, listing, rendering
 from articles.publishing.context import page_context
 from articles.publishing.cache import invalidate_article_on_commit
 from articles.models import Article, ArticlePage
@@ -42,9 +42,10 @@ def store_public_page(article_id):
     })
     revision = article.published_revision
     page = revision.page or rendering.page_data(revision.snapshot, topics=revision.topics)
+    card = listing.render_card(article)
     ArticlePage.objects.update_or_create(article_id=article_id, defaults={
         "html": zlib.compress(html.encode()), "sources": json.dumps(page["references"]), "site": site(),
-        "card": listing.render_card(article),
+        "card": card,
     })
     return html
 
@@ -76,6 +77,18 @@ def store_all_public_pages():
 
 
 def page_changed(article):
-    """What ``article``'s page shows has changed: store it afresh and make every cached copy stale."""
+    """What ``article``'s page shows has changed: store it afresh and make every cached copy stale.
+
+    The caches in front of the site lose the article's page, and the listing pages too when its card
+    changed or it came or went (a notice on a cited source leaves the lists as they were).
+    """
+    purging = bool(frontend_cache.backends())
+    card_before = _card(article) if purging else None
     store_public_page(article.pk)
     invalidate_article_on_commit(article.slug)
+    if purging:
+        frontend_cache.purge_article(article, lists=card_before != _card(article))
+
+
+def _card(article):
+    return ArticlePage.objects.filter(article_id=article.pk).values_list("card", flat=True).first()

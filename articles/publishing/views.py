@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from articles.models import Article, Topic
-from articles.publishing import listing, pages
+from articles.publishing import frontend_cache, listing, pages
 from articles.publishing.cache import (
     any_value, article_scopes, cached_public_page, is_cacheable_request, lists_scope, page_number,
 )
@@ -71,14 +71,22 @@ def article_detail(request, slug):
         stored = _stored_page(slug)
         if stored is None:
             raise Http404("No article here.")
-        html, sources, site, cited_source_has_notice = stored
+        html, sources, site, cited_source_has_notice, pk = stored
         if html is not None and site == pages.site():
             html = pages.page_html(html)
+            references = json.loads(sources)
             if cited_source_has_notice:
-                html = fill_notices(html.decode(), live_notices(json.loads(sources)))
-            return HttpResponse(pages.complete(html))
+                html = fill_notices(html.decode(), live_notices(references))
+            return frontend_cache.tag(HttpResponse(pages.complete(html)), article_keys(pk, references))
     article = get_object_or_404(_page_queryset(), slug=slug)
-    return render(request, "articles/article_detail.html", page_context(article))
+    context = page_context(article)
+    response = render(request, "articles/article_detail.html", context)
+    return frontend_cache.tag(response, article_keys(article.pk, context["references"]))
+
+
+def article_keys(article_id, references):
+    """The surrogate keys of an article's page: the article and every source it cites."""
+    return [frontend_cache.article_key(article_id), *(frontend_cache.reference_key(ref["id"]) for ref in references)]
 
 
 # Stands for the slug in the compiled SQL (no real slug can contain a NUL).
@@ -94,13 +102,13 @@ def _stored_page_sql(vendor):
     queryset = (
         Article.objects.published().filter(slug=_SLUG).order_by()
         .with_cited_source_notice()
-        .values_list("public_page__html", "public_page__sources", "public_page__site", "cited_source_has_notice")
+        .values_list("public_page__html", "public_page__sources", "public_page__site", "cited_source_has_notice", "pk")
     )[:1]
     return queryset.query.sql_with_params()
 
 
 def _stored_page(slug):
-    """(html, sources, site, cited_source_has_notice) of the published article ``slug``, or None."""
+    """(html, sources, site, cited_source_has_notice, pk) of the published article ``slug``, or None."""
     connection = connections[router.db_for_read(Article)]
     sql, params = _stored_page_sql(connection.vendor)
     with connection.cursor() as cursor:
@@ -108,8 +116,8 @@ def _stored_page(slug):
         row = cursor.fetchone()
     if row is None:
         return None
-    html, sources, site, has_notice = row
-    return html, sources, site, bool(has_notice)
+    html, sources, site, has_notice, pk = row
+    return html, sources, site, bool(has_notice), pk
 
 
 def robots_txt(request):
