@@ -20,7 +20,8 @@ VCL = Path(__file__).resolve().parents[3] / "psychly" / "varnish" / "psychly.vcl
 XKEY_VMOD = Path("/usr/lib/x86_64-linux-gnu/varnish/vmods/libvmod_xkey.so")
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    # Serialized like the suite's other transactional tests, so the data migrations' rows are back for the next one.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not shutil.which("varnishd"), reason="no varnishd (apt-get install varnish; .ci/run does)"),
 ]
 
