@@ -13,5 +13,21 @@ class ArticlesConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from articles.publishing.cache import create_token_table
+        from articles.publishing.search import create_sqlite_index
 
         post_migrate.connect(create_token_table, sender=self)
+        post_migrate.connect(create_sqlite_index, sender=self)
+        post_migrate.connect(_list_live_articles, sender=self)
+
+
+def _list_live_articles(using="default", **kwargs):
+    """After upgrading or a change of settings, every live article without a current listing gets one (and its
+    page), so the lists show it as it is."""
+    from django.db import connections
+
+    from articles.models import ArticleListing
+    from articles.publishing.pages import store_all_public_pages
+
+    # Not when migrating back to before the listings existed.
+    if using == "default" and ArticleListing._meta.db_table in connections[using].introspection.table_names():
+        store_all_public_pages(stale_only=True)

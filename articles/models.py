@@ -461,10 +461,34 @@ class ArticlePage(models.Model):
     sources = models.TextField(default="[]")
     # The SITE_URL and SITE_NAME it was rendered with: under other settings it is rendered per request.
     site = models.CharField(max_length=500, default="")
-    # The article's entry in the home, topic and search lists, rendered with the page: a list joins
-    # these instead of rendering a template per article (articles.publishing.listing).
-    card = models.TextField(default="")
     rendered_at = models.DateTimeField(auto_now=True)
 
     def __str__(self):
         return f"Page of {self.article_id}"
+
+
+class ArticleListing(models.Model):
+    """A live article as the public lists show it, rendered with its page (articles.publishing.pages).
+
+    Narrow and indexed by date, apart from the page's large HTML, so the home, topic, search pages and the
+    feed read twenty short rows in index order and join them (articles.publishing.listing): no template
+    and no model per article, whatever the number of articles.
+    """
+
+    article = models.OneToOneField(Article, primary_key=True, on_delete=models.CASCADE, related_name="listing")
+    # The live revision's publication time: the lists' order, newest first.
+    updated_at = models.DateTimeField()
+    # The <li> of the home, topic and search lists (templates/articles/_article_card.html), heading level 2.
+    card = models.TextField()
+    # The article's <entry> of the Atom feed (articles.publishing.feeds).
+    feed_entry = models.TextField()
+    # The article's <url> of sitemap.xml (articles.publishing.sitemaps).
+    sitemap_entry = models.TextField()
+    # The settings it was rendered with (articles.publishing.pages.site): migrate renders it again under others.
+    site = models.CharField(max_length=500, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["-updated_at", "-article"], name="articles_listing_newest")]
+
+    def __str__(self):
+        return f"Listing of {self.article_id}"

@@ -23,8 +23,10 @@ graceful_timeout = 30
 preload_app = True
 
 # A worker is replaced after this many requests (with jitter so they don't all
-# restart together), which bounds any slow growth in memory.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+# restart together), which bounds any slow growth in memory. A worker serves
+# thousands of requests a second from cache, and each replacement costs its first
+# requests (a new process, new connections), so the bound is generous.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "50000"))
 max_requests_jitter = max_requests // 10
 
 # Errors to stderr; the access log is off unless asked for (a load balancer usually

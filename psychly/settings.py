@@ -73,18 +73,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Before anything validates the Host header: load balancers probe /healthz by IP address.
-    "psychly.middleware.HealthzMiddleware",
-    # A NUL in a search (public, admin, autocomplete) is an error in PostgreSQL: refused with 400 first.
-    "psychly.middleware.RefuseControlCharactersMiddleware",
+    # Before anything validates the Host header, since load balancers probe /healthz by IP address; and
+    # a NUL in a search (public, admin, autocomplete) is an error in PostgreSQL, so it is refused with 400 first.
+    "psychly.middleware.FrontDoorMiddleware",
     # Before everything that reads sessions or cookies: a cached public page needs none of it.
     "articles.publishing.cache.PageCacheMiddleware",
-    "csp.middleware.CSPMiddleware",
+    # django-csp's, with the site's policy built once (psychly/middleware.py).
+    "psychly.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, building the message storage only for requests that use it (psychly/middleware.py).
+    "psychly.middleware.MessageMiddleware",
     # Every request's Crossref calls share one time budget, well under the worker's timeout.
     "references.crossref.RequestBudgetMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -142,6 +143,18 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["psychly.db_router.PrimaryReplicaRouter"]
     MIDDLEWARE.insert(0, "psychly.db_router.PinSignedInToPrimaryMiddleware")
+
+# PostgreSQL: parameters bound by the server, and a statement a connection has run PREPARE_THRESHOLD (5) times
+# prepared, so PostgreSQL plans it once per connection instead of on every request: planning costs a public
+# page's queries more than running them. DATABASE_SERVER_SIDE_BINDING=0 turns both off, for a pooler that
+# cannot carry prepared statements (PgBouncer in transaction mode before 1.21, or without
+# max_prepared_statements). Options given in DATABASE_URL win.
+if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
+    for _database in DATABASES.values():
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            _database["OPTIONS"] = {"server_side_binding": True,
+                                    "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5),
+                                    **_database.get("OPTIONS", {})}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

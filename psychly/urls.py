@@ -1,13 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 
-from articles.publishing import views
-from articles.review import views as review_views
+from articles.publishing import feeds, sitemaps, views
 from articles.publishing.cache import cached_public_page, lists_scope, page_number
-from articles.publishing.feeds import LatestArticlesFeed
-from articles.publishing.sitemaps import SITEMAPS
+from articles.review import views as review_views
 from psychly import views as site_views
 
 admin.site.site_header = "Psychly Editorial"
@@ -23,8 +20,8 @@ urlpatterns = [
     path("admin/login/", review_views.admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("review/", include("articles.review.urls")),
-    path("feed/", cached_public_page(lists_scope)(LatestArticlesFeed()), name="feed"),
-    path("sitemap.xml", cached_public_page(lists_scope, params={"p": page_number})(sitemap), {"sitemaps": SITEMAPS},
+    path("feed/", cached_public_page(lists_scope)(feeds.latest), name="feed"),
+    path("sitemap.xml", cached_public_page(lists_scope, params={"p": page_number})(sitemaps.sitemap),
          name="sitemap"),
     path("robots.txt", views.robots_txt, name="robots"),
     path("", include("articles.urls")),

@@ -51,7 +51,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from functools import wraps
+from functools import lru_cache, wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -543,19 +543,49 @@ class PageCacheMiddleware:
     def __call__(self, request):
         if not is_cacheable_request(request):
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
+        route = cached_page_route(request.path_info)
+        if route is None:
             return self.get_response(request)
-        scopes = getattr(match.func, "page_cache_scopes", None)
-        if scopes is None:
-            return self.get_response(request)
+        scopes, params, args, kwargs = route
         # As CommonMiddleware would: a request for a host not in ALLOWED_HOSTS is refused, not served.
         request.get_host()
         request.page_cache_checked = True
-        response = serve_cached(request, scopes(request, *match.args, **match.kwargs),
-                                lambda: self.get_response(request), match.func.page_cache_params)
+        response = serve_cached(request, scopes(request, *args, **kwargs), lambda: self.get_response(request), params)
         return frontend_cache.answer_conditionally(request, response)
+
+
+ROUTES_KEPT = 4096
+# Longer paths are resolved each time: no cached public page has one, and they would fill the memory.
+ROUTE_PATH_KEPT = 256
+
+
+def cached_page_route(path_info):
+    """(scopes, params, args, kwargs) of the cached public view at ``path_info``, or None for any other path.
+
+    Resolving a path costs a sizeable part of a small request, and the URL configuration does not change
+    while a process runs: each path is resolved once (the last ROUTES_KEPT paths are kept).
+    """
+    if len(path_info) > ROUTE_PATH_KEPT:
+        return _page_route.__wrapped__(path_info, settings.ROOT_URLCONF)
+    return _page_route(path_info, settings.ROOT_URLCONF)
+
+
+@lru_cache(maxsize=ROUTES_KEPT)
+def _page_route(path_info, urlconf):
+    try:
+        match = resolve(path_info, urlconf)
+    except Resolver404:
+        return None
+    scopes = getattr(match.func, "page_cache_scopes", None)
+    if scopes is None:
+        return None
+    return scopes, match.func.page_cache_params, match.args, match.kwargs
+
+
+@receiver(setting_changed)
+def _forget_routes(setting, **kwargs):
+    if setting == "ROOT_URLCONF":
+        _page_route.cache_clear()
 
 
 def lists_scope(request, **kwargs):

@@ -14,14 +14,15 @@ import zlib
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
-from articles.publishing import frontend_cache, listing, rendering
+from articles.publishing import frontend_cache, listing, rendering, syndication
 from articles.publishing.context import page_context
 from articles.publishing.cache import invalidate_article_on_commit
-from articles.models import Article, ArticlePage
+from articles.models import Article, ArticleListing, ArticlePage
 
 
 @transaction.atomic
@@ -34,6 +35,7 @@ def store_public_page(article_id):
     article = Article.objects.for_page().filter(pk=article_id).first()
     if article is None:
         ArticlePage.objects.filter(article_id=article_id).delete()
+        ArticleListing.objects.filter(article_id=article_id).delete()
         return None
     # No request: the page a reader without a session sees (no staff links, no messages). Notices and
     # the stylesheet's URL are filled in per request (pages.complete), into placeholders.
@@ -42,17 +44,19 @@ def store_public_page(article_id):
     })
     revision = article.published_revision
     page = revision.page or rendering.page_data(revision.snapshot, topics=revision.topics)
-    card = listing.render_card(article)
     ArticlePage.objects.update_or_create(article_id=article_id, defaults={
         "html": zlib.compress(html.encode()), "sources": json.dumps(page["references"]), "site": site(),
-        "card": card,
+    })
+    ArticleListing.objects.update_or_create(article_id=article_id, defaults={
+        "updated_at": revision.published_at, "card": listing.render_card(article),
+        "feed_entry": syndication.feed_entry(article), "sitemap_entry": syndication.sitemap_entry(article), "site": site(),
     })
     return html
 
 
 def site():
-    """The settings a stored page depends on besides the database."""
-    return f"{settings.SITE_URL} {settings.SITE_NAME}"
+    """The settings a stored page or listing depends on besides the database (its links, name and dates)."""
+    return f"{settings.SITE_URL} {settings.SITE_NAME} {settings.TIME_ZONE}"
 
 
 def page_html(stored):
@@ -68,9 +72,16 @@ def complete(html):
     return html.replace(rendering.STYLESHEET, url, 1)
 
 
-def store_all_public_pages():
-    """Store the page of every live article (after upgrading, or to repair); returns how many were stored."""
-    ids = list(Article.objects.published().values_list("pk", flat=True))
+def store_all_public_pages(*, stale_only=False):
+    """Store the page of every live article (after upgrading, or to repair); returns how many were stored.
+
+    ``stale_only``: only those not listed yet or listed under other settings (``site()``): run after every
+    migrate, so an upgrade fills the lists and a change of SITE_URL, SITE_NAME or TIME_ZONE reaches them.
+    """
+    live = Article.objects.published()
+    if stale_only:
+        live = live.filter(Q(listing__isnull=True) | ~Q(listing__site=site()))
+    ids = list(live.values_list("pk", flat=True))
     for article_id in ids:
         store_public_page(article_id)
     return len(ids)
@@ -83,12 +94,12 @@ def page_changed(article):
     changed or it came or went (a notice on a cited source leaves the lists as they were).
     """
     purging = bool(frontend_cache.backends())
-    card_before = _card(article) if purging else None
+    listed_before = _listed(article) if purging else None
     store_public_page(article.pk)
     invalidate_article_on_commit(article.slug)
     if purging:
-        frontend_cache.purge_article(article, lists=card_before != _card(article))
+        frontend_cache.purge_article(article, lists=listed_before != _listed(article))
 
 
-def _card(article):
-    return ArticlePage.objects.filter(article_id=article.pk).values_list("card", flat=True).first()
+def _listed(article):
+    return ArticleListing.objects.filter(article_id=article.pk).values_list("card", "feed_entry").first()

@@ -1,17 +1,22 @@
 """Search over what readers can see: the published revision's title, summary and body.
 
 On PostgreSQL this is full-text search ranked by SearchRank, the title weighing
-most, over the tsvector stored on each revision when it is frozen (GIN-indexed);
-elsewhere (SQLite in development and tests) every word must appear
-somewhere, newest first.
+most, over the tsvector stored on each revision when it is frozen (GIN-indexed).
+On SQLite (the embedded default) it is SQLite's own full-text index, FTS5,
+filled when a revision is frozen: every word must begin a word of the article
+("keta" finds "ketamine", accents ignored), newest first. So neither reads an
+article's text per search, whatever the number of articles. Any other database
+looks for every word anywhere in the text.
 """
 
 import re
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 
-from articles.models import Article
+from articles.models import Article, ArticleRevision
+from articles.publishing import listing
 
 MAX_QUERY_LENGTH = 200
 CONFIG = "english"
@@ -34,7 +39,37 @@ def search_articles(text):
         return articles.none()
     if connection.vendor == "postgresql":
         return _postgres_search(articles, text)
+    if connection.vendor == "sqlite":
+        match = sqlite_match(text)
+        return _sqlite_search(articles, match) if match else articles.none()
     return _simple_search(articles, text)
+
+
+def _indexed_search(terms):
+    articles = Article.objects.for_listing()
+    search = _postgres_search if connection.vendor == "postgresql" else _sqlite_search
+    return search(articles, terms).filter(listing__isnull=False).values_list("listing__card")
+
+
+# The search page's query, compiled once per process: with an index, a search is one query and no ORM work.
+_MATCHING_CARDS = listing.CompiledQuery(lambda: _indexed_search(listing.marker("terms")), paged=True)
+
+
+def matching_cards(text, *, limit):
+    """The stored cards (articles.publishing.listing) of at most ``limit`` articles matching ``text``, best first."""
+    text = clean_query(text)
+    if not text:
+        return []
+    if connection.vendor == "postgresql":
+        terms = text
+    elif connection.vendor == "sqlite":
+        terms = sqlite_match(text)
+        if not terms:
+            return []
+    else:
+        found = search_articles(text).filter(listing__isnull=False).values_list("listing__card")[:limit]
+        return [card for (card,) in found]
+    return [card for (card,) in _MATCHING_CARDS.rows(terms=terms, limit=limit, offset=0)]
 
 
 def revision_vector():
@@ -49,9 +84,47 @@ def revision_vector():
 
 
 def store_search_vector(revision):
-    """Fill ``revision.search_vector`` once, when it is frozen, so a search computes no tsvector (PostgreSQL only)."""
+    """Index ``revision`` once, when it is frozen, so a search reads no text: its tsvector on PostgreSQL, its
+    row of the full-text index on SQLite."""
     if connection.vendor == "postgresql":
         type(revision).objects.filter(pk=revision.pk).update(search_vector=revision_vector())
+    elif connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            # A row left by revisions deleted since (a flushed database reuses their ids) is replaced.
+            cursor.execute(f"DELETE FROM {SQLITE_INDEX} WHERE rowid = %s", [revision.pk])
+            cursor.execute(f"INSERT INTO {SQLITE_INDEX} (rowid, title, summary, body_text) VALUES (%s, %s, %s, %s)",
+                           [revision.pk, revision.title, revision.summary, revision.body_text])
+
+
+# -- SQLite ------------------------------------------------------------------------
+
+SQLITE_INDEX = "articles_revision_fts"
+
+
+def create_sqlite_index(using="default", **kwargs):
+    """Create SQLite's full-text index of revisions, filled from those already frozen (after ``migrate``).
+
+    A virtual table of SQLite's own, not a model: Django's migrations cannot describe it.
+    """
+    db = connections[using]
+    if db.vendor != "sqlite":
+        return
+    tables = db.introspection.table_names()
+    if SQLITE_INDEX in tables or ArticleRevision._meta.db_table not in tables:
+        return
+    with db.cursor() as cursor:
+        cursor.execute(f"CREATE VIRTUAL TABLE {SQLITE_INDEX} USING fts5("
+                       "title, summary, body_text, tokenize = 'unicode61 remove_diacritics 2')")
+        cursor.execute(f"INSERT INTO {SQLITE_INDEX} (rowid, title, summary, body_text) "
+                       f"SELECT id, title, summary, body_text FROM {ArticleRevision._meta.db_table}")
+
+
+def sqlite_match(text):
+    """An FTS5 query for ``text``: each word the beginning of a word, all of them; "" when no word has a letter
+    or digit. Each word is quoted, so nothing a reader types is FTS5 syntax."""
+    return " ".join(
+        '"%s"*' % word.replace('"', '""') for word in text.split() if any(ch.isalnum() for ch in word)
+    )
 
 
 def _postgres_search(articles, text):
@@ -65,6 +138,12 @@ def _postgres_search(articles, text):
         .annotate(rank=SearchRank(vector, query))
         .order_by("-rank", "-published_revision__published_at", "-pk")
     )
+
+
+def _sqlite_search(articles, match):
+    revisions = RawSQL(f"SELECT rowid FROM {SQLITE_INDEX} WHERE {SQLITE_INDEX} MATCH %s", [match])
+    # Newest first by the listing's date: the revision's own sits behind its text in every row.
+    return articles.filter(published_revision__in=revisions).order_by("-listing__updated_at", "-pk")
 
 
 def _simple_search(articles, text):

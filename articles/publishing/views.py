@@ -3,11 +3,13 @@
 import functools
 import json
 
-from django.core.paginator import Paginator
 from django.db import connections, router
+from django.db.models import Count, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from articles.models import Article, Topic
 from articles.publishing import frontend_cache, listing, pages
@@ -15,41 +17,81 @@ from articles.publishing.cache import (
     any_value, article_scopes, cached_public_page, is_cacheable_request, lists_scope, page_number,
 )
 from articles.publishing.context import absolute_url, fill_notices, live_notices, page_context
-from articles.publishing.search import clean_query, search_articles
+from articles.publishing.search import clean_query, matching_cards
 
 PAGE_SIZE = 20
+
+
+# The newest cards, with the total of the page's list in each row (one query for a page and its count).
+_NEWEST = listing.CompiledQuery(lambda: listing.listed().values_list("card"), paged=True)
+_NEWEST_IN_TOPIC = listing.CompiledQuery(
+    # The topic's articles first (its index), then their listings: a rare topic costs its own few rows.
+    lambda: listing.listed().filter(article__in=Article.objects.filter(topics__slug=listing.marker("topic")))
+    .annotate(total=Window(Count("pk"))).values_list("card", "total"),
+    paged=True,
+)
+_LISTED_TOPICS = listing.CompiledQuery(lambda: listing.listed_topics().values_list("slug", "name"))
+_TOPIC = listing.CompiledQuery(lambda: Topic.objects.filter(slug=listing.marker("slug")).values_list("slug", "name"))
 
 
 @cached_public_page(lists_scope)
 def home(request):
     # Titles and summaries come from the published revision: unreviewed edits never show.
-    articles = list(listing.with_cards(Article.objects.for_listing())[:PAGE_SIZE])
-    topics = Topic.objects.filter(articles__in=Article.objects.published()).distinct()
-    return render(request, "articles/home.html", {
-        "articles": articles, "cards": listing.cards(articles, level=3), "topics": topics,
-        "canonical_url": absolute_url("/"),
+    cards = [row[0] for row in _NEWEST.rows(limit=PAGE_SIZE, offset=0)]
+    topics = tuple(_LISTED_TOPICS.rows())
+    context = {"has_articles": bool(cards), "topics": topics, "canonical_url": absolute_url("/")}
+    joined = listing.join_cards(cards, level=3)
+    if is_cacheable_request(request):
+        return HttpResponse(listing.frame("articles/home.html", slots=["cards"], **context).fill(cards=joined))
+    return render(request, "articles/home.html", {**context, "cards": joined})
+
+
+@functools.lru_cache(maxsize=1024)
+def _pagination(number, pages):
+    return render_to_string("articles/_pagination.html", {
+        "number": number, "pages": pages, "previous": number - 1 if number > 1 else None,
+        "next": number + 1 if number < pages else None,
     })
 
 
 @cached_public_page(lists_scope, params={"page": page_number})
 def topic_detail(request, slug):
-    topic = get_object_or_404(Topic, slug=slug)
-    page = Paginator(listing.with_cards(Article.objects.for_listing().filter(topics=topic)),
-                     PAGE_SIZE).get_page(request.GET.get("page"))
-    articles = list(page.object_list)
-    return render(request, "articles/topic.html", {
-        "topic": topic, "page": page, "articles": articles, "cards": listing.cards(articles, level=2),
-        "canonical_url": absolute_url(reverse("articles:topic", kwargs={"slug": topic.slug})),
-    })
+    found = _TOPIC.rows(slug=slug)
+    if not found:
+        raise Http404("No topic here.")
+    topic_slug, topic_name = found[0]
+    number = int(request.GET["page"]) if page_number(request.GET.get("page", "")) else 1
+    rows = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if not rows and number > 1:
+        # Past the last page: the last page, as Paginator.get_page answers. Each row carries the total.
+        first = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=1, offset=0)
+        number = max(1, -(-first[0][1] // PAGE_SIZE)) if first else 1
+        rows = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    pages = max(1, -(-rows[0][1] // PAGE_SIZE)) if rows else 1
+    context = {
+        "topic_slug": topic_slug, "topic_name": topic_name, "has_articles": bool(rows),
+        "canonical_url": absolute_url(reverse("articles:topic", kwargs={"slug": topic_slug})),
+    }
+    pagination = mark_safe(_pagination(number, pages) if pages > 1 else "")
+    joined = listing.join_cards([row[0] for row in rows], level=2)
+    if is_cacheable_request(request):
+        page_frame = listing.frame("articles/topic.html", slots=["cards", "pagination"], **context)
+        return HttpResponse(page_frame.fill(cards=joined, pagination=pagination))
+    return render(request, "articles/topic.html", {**context, "cards": joined, "pagination": pagination})
 
 
 @cached_public_page(lists_scope, params={"q": any_value})
 def search(request):
     query = clean_query(request.GET.get("q", ""))
-    results = list(listing.with_cards(search_articles(query))[:PAGE_SIZE]) if query else []
-    return render(request, "articles/search.html", {
-        "query": query, "articles": results, "cards": listing.cards(results, level=3),
-    })
+    cards = matching_cards(query, limit=PAGE_SIZE)
+    results = render_to_string("articles/_search_results.html", {
+        "query": query, "count": len(cards), "cards": listing.join_cards(cards, level=3),
+    }) if query else ""
+    if is_cacheable_request(request):
+        page_frame = listing.frame("articles/search.html", slots=["query", "results"], has_query=bool(query))
+        return HttpResponse(page_frame.fill(query=query, results=mark_safe(results)))
+    return render(request, "articles/search.html", {"query": query, "has_query": bool(query),
+                                                    "results": mark_safe(results)})
 
 
 @functools.cache

@@ -42,11 +42,14 @@ sub vcl_recv {
     if (req.http.Authorization || req.http.Cookie ~ "(^|;\s*)(sessionid|messages)=") {
         return (pass);
     }
-    # Tracking parameters make no new page: one cached copy serves every campaign link.
-    set req.url = regsuball(req.url, "(?i)([?&])(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*", "\1");
-    set req.url = regsuball(req.url, "&{2,}", "&");
-    set req.url = regsub(req.url, "\?&", "?");
-    set req.url = regsub(req.url, "[?&]$", "");
+    # Tracking parameters make no new page: one cached copy serves every campaign link. Most URLs carry no
+    # query string, and those skip the four rewrites.
+    if (req.url ~ "\?") {
+        set req.url = regsuball(req.url, "(?i)([?&])(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid)=[^&]*", "\1");
+        set req.url = regsuball(req.url, "&{2,}", "&");
+        set req.url = regsub(req.url, "\?&", "?");
+        set req.url = regsub(req.url, "[?&]$", "");
+    }
     unset req.http.Cookie;
     return (hash);
 }

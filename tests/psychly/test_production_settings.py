@@ -171,3 +171,32 @@ def test_production_mode_serves_pages_health_and_hashed_compressed_static_files(
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _database_options(**environment):
+    import json
+
+    code = ("import json, django; from django.conf import settings as s; django.setup(); "
+            "print(json.dumps({alias: d.get('OPTIONS', {}) for alias, d in s.DATABASES.items()}))")
+    env = {key: value for key, value in os.environ.items()
+           if key not in {"DATABASE_URL", "DATABASE_REPLICA_URL", "DATABASE_SERVER_SIDE_BINDING",
+                          "DATABASE_PREPARE_THRESHOLD"}}
+    env.update(DJANGO_SETTINGS_MODULE="psychly.settings", PSYCHLY_READ_DOT_ENV="0", SECRET_KEY=STRONG_KEY,
+               **environment)
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_prepares_repeated_statements_unless_turned_off():
+    primary, replica = "postgres://u@primary.internal:5432/p", "postgres://u@replica.internal:5432/p"
+    options = _database_options(DATABASE_URL=primary, DATABASE_REPLICA_URL=replica)
+    for alias in ("default", "replica"):
+        assert options[alias]["server_side_binding"] is True
+        assert options[alias]["prepare_threshold"] == 5
+    assert _database_options(DATABASE_URL=primary, DATABASE_PREPARE_THRESHOLD="2")["default"]["prepare_threshold"] == 2
+    off = _database_options(DATABASE_URL=primary, DATABASE_SERVER_SIDE_BINDING="0")["default"]
+    assert "server_side_binding" not in off and "prepare_threshold" not in off
+    # SQLite has neither.
+    assert "server_side_binding" not in _database_options()["default"]

@@ -1,4 +1,4 @@
-"""Store the public page of every live article (after an upgrade, or a change to SITE_URL or SITE_NAME)."""
+"""Store the public page and listing of every live article (to repair; ``migrate`` stores those out of date)."""
 
 from django.core.management.base import BaseCommand
 

@@ -67,3 +67,54 @@ def test_pages_advertise_the_feed(client):
     assert b'<link rel="alternate" type="application/atom+xml" title="Psychly: latest articles" href="/feed/">' in (
         client.get("/").content
     )
+
+
+def _django_request(path):
+    from django.test import RequestFactory
+
+    return RequestFactory().get(path)
+
+
+@override_settings(SITE_URL="https://psychly.example")
+def test_the_feed_is_the_document_djangos_syndication_framework_writes(client, editor, reviewer):
+    from articles.publishing.feeds import LatestArticlesFeed
+
+    make_published("First & <feed>", editor=editor, reviewer=reviewer, summary='Says "this" & <that>.')
+    make_published("Second feed item", editor=editor, reviewer=reviewer)
+    served = client.get("/feed/")
+    expected = LatestArticlesFeed()(_django_request("/feed/"))
+    assert served.content == expected.content
+    assert served["Last-Modified"] == expected["Last-Modified"]
+    assert b"First &amp; &lt;feed&gt;" in served.content
+
+
+def test_an_empty_feed_is_dated_now_as_django_dates_it(client):
+    from articles.publishing.feeds import LatestArticlesFeed
+
+    served = ET.fromstring(client.get("/feed/").content)
+    expected = ET.fromstring(LatestArticlesFeed()(_django_request("/feed/")).content)
+    assert served.findall(f"{ATOM}entry") == []
+    assert served.find(f"{ATOM}updated").text[:16] == expected.find(f"{ATOM}updated").text[:16]
+
+
+@override_settings(SITE_URL="https://psychly.example", TIME_ZONE="Pacific/Kiritimati")
+def test_the_sitemap_is_the_document_djangos_sitemap_view_writes(client, editor, reviewer):
+    from django.contrib.sitemaps.views import sitemap
+
+    from articles.publishing.sitemaps import SITEMAPS
+
+    sleep, mood = make_topic("Sleep"), make_topic("Mood")
+    make_published("Mapped one", editor=editor, reviewer=reviewer, topics=[sleep, mood])
+    make_published("Mapped two", editor=editor, reviewer=reviewer, topics=[sleep])
+    served = client.get("/sitemap.xml")
+    expected = sitemap(_django_request("/sitemap.xml"), sitemaps=SITEMAPS)
+    expected.render()
+    assert served.content == expected.content
+    assert served["X-Robots-Tag"] == expected["X-Robots-Tag"]
+    assert served["Content-Type"] == expected["Content-Type"]
+
+
+def test_a_sitemap_page_past_the_last_is_not_found(client, editor, reviewer):
+    make_published("Mapped", editor=editor, reviewer=reviewer)
+    assert client.get("/sitemap.xml", {"p": "2"}).status_code == 404
+    assert client.get("/sitemap.xml", {"p": "1"}).content == client.get("/sitemap.xml").content

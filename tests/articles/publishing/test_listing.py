@@ -1,10 +1,14 @@
-"""Article cards: rendered once with the stored page, joined by the home, topic and search lists."""
+"""The public lists: cards rendered once with the stored page, joined into frames rendered once per process."""
 
 import pytest
 from django.core.cache import cache
 
-from articles.models import Article, ArticlePage
+from django.utils.safestring import mark_safe
+
+from articles.models import Article, ArticleListing
+from articles.publishing import listing
 from articles.publishing.listing import render_card
+from articles.publishing.pages import store_all_public_pages
 from articles.review import workflow
 from tests.articles.publish_helpers import make_published, make_topic, publish
 
@@ -25,7 +29,7 @@ def live(editor, reviewer, topic):
 
 
 def _card(article):
-    return ArticlePage.objects.get(article=article).card
+    return ArticleListing.objects.get(article=article).card
 
 
 def test_the_stored_card_is_the_card_the_template_renders(live):
@@ -34,16 +38,49 @@ def test_the_stored_card_is_the_card_the_template_renders(live):
     assert "Ketamine &amp; the &lt;brain&gt;" in card and f'href="{live.get_absolute_url()}"' in card
 
 
-@pytest.mark.parametrize("url", LIST_PAGES)
-def test_a_list_of_stored_cards_is_the_list_rendered_from_the_template(client, live, editor, reviewer, topic, url):
+@pytest.mark.parametrize("url", [*LIST_PAGES, "/search/?q=%3Cscript%3Ealert(1)%3C/script%3E", "/search/"])
+def test_a_framed_list_is_the_page_its_template_renders(client, live, editor, reviewer, topic, url):
     make_published("Ketamine second", editor=editor, reviewer=reviewer, topics=[topic])
-    stored = client.get(url)
-    ArticlePage.objects.update(card="")
-    cache.clear()
+    framed = client.get(url)
+    # A session cookie (even one naming no session) takes the path that renders the templates in full.
+    client.cookies["sessionid"] = "none"
     rendered = client.get(url)
-    assert stored.status_code == rendered.status_code == 200
-    assert stored.content == rendered.content
-    assert stored.content.decode().count('class="article-list-title"') == 2
+    assert framed.status_code == rendered.status_code == 200
+    assert framed.content == rendered.content
+    if "ketamine" in url:
+        assert framed.content.decode().count('class="article-list-title"') == 2
+
+
+def test_a_query_is_escaped_in_every_place_the_search_page_shows_it(client, live):
+    page = client.get("/search/", {"q": '"><script>alert(1)</script>'}).content.decode()
+    assert "<script>" not in page
+    # The page's title, the two search boxes and the results heading.
+    assert page.count("&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;") == 4
+
+
+def test_a_frame_escapes_what_is_not_safe_and_keeps_what_is():
+    frame = listing.Frame("articles/search.html", {"has_query": True}, ["query", "results"])
+    page = frame.fill(query="<b>&", results=mark_safe("<p>joined</p>"))
+    assert "&lt;b&gt;&amp;" in page and "<b>&" not in page
+    assert "<p>joined</p>" in page
+    assert "\x00" not in page
+
+
+def test_frames_follow_the_site_settings(client, live, settings):
+    assert "<title>Depression · Psychly</title>" in client.get("/topics/depression/").content.decode()
+    settings.SITE_URL = "https://psychly.example"
+    cache.clear()
+    assert '<link rel="canonical" href="https://psychly.example/topics/depression/">' in (
+        client.get("/topics/depression/").content.decode())
+
+
+def test_a_live_article_without_a_listing_gets_one_when_the_pages_are_stored(client, live):
+    ArticleListing.objects.all().delete()
+    assert live.get_absolute_url() not in client.get("/").content.decode()
+    assert store_all_public_pages(stale_only=True) == 1
+    assert store_all_public_pages(stale_only=True) == 0
+    cache.clear()
+    assert live.get_absolute_url() in client.get("/").content.decode()
 
 
 def test_home_and_search_show_the_cards_one_heading_level_down(client, live):
@@ -64,7 +101,7 @@ def test_republishing_stores_the_new_card(client, live, editor, reviewer):
 
 def test_unpublishing_forgets_the_card_and_takes_it_off_every_list(client, live, editor):
     workflow.unpublish(live, by=editor, reason="Checking.")
-    assert not ArticlePage.objects.filter(article=live).exists()
+    assert not ArticleListing.objects.filter(article=live).exists()
     for url in LIST_PAGES:
         assert live.get_absolute_url() not in client.get(url).content.decode(), url
 
@@ -77,3 +114,12 @@ def test_renaming_the_topic_leaves_the_cards_as_the_template_renders_them(client
     assert "<h1>Low mood</h1>" in page
     assert _card(live) == render_card(Article.objects.for_listing().get(pk=live.pk))
     assert _card(live) in page
+
+
+def test_listings_stored_under_other_settings_are_stored_again(client, live, settings):
+    assert store_all_public_pages(stale_only=True) == 0
+    settings.SITE_URL = "https://psychly.example"
+    # What migrate runs after every upgrade (articles.apps), and so after a change of settings.
+    assert store_all_public_pages(stale_only=True) == 1
+    cache.clear()
+    assert f"https://psychly.example{live.get_absolute_url()}" in client.get("/feed/").content.decode()

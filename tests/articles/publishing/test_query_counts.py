@@ -10,6 +10,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Article, ArticleRevision, Status
+from articles.publishing.pages import store_all_public_pages
 from articles.publishing.search import store_search_vector
 from references.models import Reference, RetractionStatus
 from tests.articles.publish_helpers import make_long_article, make_published, make_topic, publish
@@ -22,13 +23,13 @@ PAGE_TOKENS = 1
 #               cited source now carries a notice; only if one does, 2. those sources' notices.
 ARTICLE_QUERIES = PAGE_TOKENS + 1
 ARTICLE_QUERIES_WITH_A_NOTICE = PAGE_TOKENS + 2
-# Home: 1. the latest articles with their revisions; 2. the topics that have a published article.
+# Home: 1. the latest articles' stored cards; 2. the topics that have a published article.
 HOME_QUERIES = PAGE_TOKENS + 2
-# Topic: 1. the topic; 2. the paginator's count; 3. the page of articles with their revisions.
-TOPIC_QUERIES = PAGE_TOKENS + 3
-# Search: 1. the matching articles with their revisions.
+# Topic: 1. the topic; 2. the page's stored cards, each row with the topic's total.
+TOPIC_QUERIES = PAGE_TOKENS + 2
+# Search: 1. the matching articles' stored cards.
 SEARCH_QUERIES = PAGE_TOKENS + 1
-# Feed: 1. the latest articles with their revisions.
+# Feed: 1. the latest articles' stored entries.
 FEED_QUERIES = PAGE_TOKENS + 1
 # Sitemap: 1. the topics that have a published article; 2. every published article (the home entry needs none).
 SITEMAP_QUERIES = PAGE_TOKENS + 2
@@ -62,6 +63,8 @@ def make_many_published(count, *, editor, reviewer, topic):
         [Article.topics.through(article=a, topic=topic) for a in articles]
     )
     assert Article.objects.published().count() == count
+    # As publishing each would: their pages, cards and feed entries.
+    assert store_all_public_pages(stale_only=True) == count - 1
 
 
 @pytest.mark.parametrize("sections, claims", [(1, 1), (50, 10)])

@@ -85,3 +85,57 @@ def test_the_search_page_escapes_the_query(client, library):
     text = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
     assert "<script>alert(1)</script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's full-text index (FTS5)")
+
+
+@sqlite_only
+def test_sqlite_search_finds_words_by_their_beginning_and_ignores_accents(library, editor, reviewer):
+    cafe = make_published("Café culture and anxiety", editor=editor, reviewer=reviewer)
+    assert {a.pk for a in search_articles("insom")} == {library["title"].pk, library["summary"].pk}
+    assert [a.pk for a in search_articles("cafe")] == [cafe.pk]
+    assert [a.pk for a in search_articles("CAFÉ")] == [cafe.pk]
+    # A word is matched from its beginning, not inside another.
+    assert not search_articles("somnia").exists()
+
+
+@sqlite_only
+@pytest.mark.parametrize("text", ['"', 'insomnia"', "insomnia*", "insomnia AND", "NEAR(insomnia", "-insomnia",
+                                  "insomnia OR zebrafish", "title:zebrafish", "^insomnia", "(insomnia"])
+def test_nothing_a_reader_types_is_fts5_syntax(library, text):
+    found = {a.pk for a in search_articles(text)}
+    # Every word is a word: "OR" and "AND" must appear too, so those find nothing here.
+    words_only = {a.pk for a in search_articles(" ".join("".join(ch for ch in w if ch.isalnum()) for w in text.split()))}
+    assert found == words_only
+
+
+@sqlite_only
+def test_a_query_of_punctuation_alone_matches_nothing(library):
+    assert not search_articles("& * ( )").exists()
+
+
+@sqlite_only
+def test_the_index_is_built_from_the_revisions_already_frozen(library):
+    from articles.publishing.search import SQLITE_INDEX, create_sqlite_index
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE {SQLITE_INDEX}")
+    create_sqlite_index()  # what migrate runs (articles.apps)
+    assert {a.pk for a in search_articles("insomnia")} == {library["title"].pk, library["summary"].pk}
+
+
+@sqlite_only
+def test_a_revision_indexed_again_replaces_its_row(library):
+    from articles.publishing.search import store_search_vector
+
+    revision = Article.objects.get(pk=library["body"].pk).published_revision
+    revision.title = "Zebrafish models"
+    store_search_vector(revision)
+    assert [a.pk for a in search_articles("zebrafish")] == [library["body"].pk]
+    assert library["body"].pk not in {a.pk for a in search_articles("ketamine basics")}
+
+
+def test_the_search_page_shows_the_article_matching_every_word(client, library):
+    page = client.get("/search/", {"q": "insomnia hygiene"}).content.decode()
+    assert "1 result for “insomnia hygiene”" in page and library["title"].get_absolute_url() in page

@@ -135,7 +135,12 @@ def test_a_topic_page_lists_its_published_articles_and_pages_them(client, editor
     assert articles[-1].get_absolute_url() in page_one and articles[0].get_absolute_url() not in page_one
     assert other.get_absolute_url() not in page_one
     assert "Page 1 of 2" in page_one
-    assert articles[0].get_absolute_url() in client.get("/topics/anxiety/?page=2").content.decode()
+    page_two = client.get("/topics/anxiety/?page=2").content.decode()
+    assert articles[0].get_absolute_url() in page_two and "Page 2 of 2" in page_two
+    assert '<a href="?page=1" rel="prev">Newer articles</a>' in page_two and 'rel="next"' not in page_two
+    assert '<a href="?page=2" rel="next">Older articles</a>' in page_one
+    # Past the last page: the last page, as Django's Paginator.get_page answers.
+    assert client.get("/topics/anxiety/?page=9").content.decode() == page_two
     assert client.get("/topics/no-such-topic/").status_code == 404
 
 
@@ -155,12 +160,12 @@ def test_404_and_500_pages_are_in_the_site_style(client):
 
 
 def test_a_server_error_renders_the_500_page(client, settings, monkeypatch):
-    from articles.publishing import views
+    from articles.publishing import listing
 
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(views.Article.objects, "for_listing", broken)
+    monkeypatch.setattr(listing.CompiledQuery, "rows", broken)
     client.raise_request_exception = False
     response = client.get("/")
     assert response.status_code == 500
