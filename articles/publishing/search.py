@@ -91,13 +91,14 @@ def store_search_vector(revision):
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             # A row left by revisions deleted since (a flushed database reuses their ids) is replaced.
-            cursor.execute(f"DELETE FROM {SQLITE_INDEX} WHERE rowid = %s", [revision.pk])
-            cursor.execute(f"INSERT INTO {SQLITE_INDEX} (rowid, title, summary, body_text) VALUES (%s, %s, %s, %s)",
+            cursor.execute("DELETE FROM articles_revision_fts WHERE rowid = %s", [revision.pk])
+            cursor.execute("INSERT INTO articles_revision_fts (rowid, title, summary, body_text) VALUES (%s, %s, %s, %s)",
                            [revision.pk, revision.title, revision.summary, revision.body_text])
 
 
 # -- SQLite ------------------------------------------------------------------------
 
+# Named literally in the statements below, which are constant SQL with bound parameters.
 SQLITE_INDEX = "articles_revision_fts"
 
 
@@ -113,10 +114,10 @@ def create_sqlite_index(using="default", **kwargs):
     if SQLITE_INDEX in tables or ArticleRevision._meta.db_table not in tables:
         return
     with db.cursor() as cursor:
-        cursor.execute(f"CREATE VIRTUAL TABLE {SQLITE_INDEX} USING fts5("
+        cursor.execute("CREATE VIRTUAL TABLE articles_revision_fts USING fts5("
                        "title, summary, body_text, tokenize = 'unicode61 remove_diacritics 2')")
-        cursor.execute(f"INSERT INTO {SQLITE_INDEX} (rowid, title, summary, body_text) "
-                       f"SELECT id, title, summary, body_text FROM {ArticleRevision._meta.db_table}")
+        cursor.execute("INSERT INTO articles_revision_fts (rowid, title, summary, body_text) "
+                       "SELECT id, title, summary, body_text FROM articles_articlerevision")
 
 
 def sqlite_match(text):
@@ -141,7 +142,7 @@ def _postgres_search(articles, text):
 
 
 def _sqlite_search(articles, match):
-    revisions = RawSQL(f"SELECT rowid FROM {SQLITE_INDEX} WHERE {SQLITE_INDEX} MATCH %s", [match])
+    revisions = RawSQL("SELECT rowid FROM articles_revision_fts WHERE articles_revision_fts MATCH %s", [match])
     # Newest first by the listing's date: the revision's own sits behind its text in every row.
     return articles.filter(published_revision__in=revisions).order_by("-listing__updated_at", "-pk")
 
