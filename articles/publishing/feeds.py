@@ -18,9 +18,7 @@ from django.utils.http import http_date
 from django.utils.translation import get_language
 
 from articles.publishing import listing
-from articles.publishing.syndication import FEED_SIZE, LatestArticlesFeed, feed_generator
-
-__all__ = ["LatestArticlesFeed", "latest"]
+from articles.publishing.syndication import FEED_SIZE, feed_generator
 
 _END = "</feed>"
 

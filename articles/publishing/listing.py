@@ -90,10 +90,7 @@ class CompiledQuery:
     def __init__(self, build, *, paged=False):
         self.build = build
         self.paged = paged
-
-    @functools.cached_property
-    def _compiled(self):
-        return {}
+        self._compiled = {}  # vendor -> (sql, params)
 
     def _sql(self, vendor):
         if vendor not in self._compiled:

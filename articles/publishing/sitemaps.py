@@ -10,9 +10,7 @@ from django.urls import reverse
 
 from articles.models import Article, Topic
 from articles.publishing import listing
-from articles.publishing.syndication import SITEMAPS, HomeSitemap, TopicSitemap, base_url, url_entry
-
-__all__ = ["SITEMAPS", "sitemap"]
+from articles.publishing.syndication import HomeSitemap, TopicSitemap, base_url, url_entry
 
 
 # -- the view ------------------------------------------------------------------

@@ -46,6 +46,10 @@ def home(request):
     return render(request, "articles/home.html", {**context, "cards": joined})
 
 
+def _page_count(total):
+    return max(1, -(-total // PAGE_SIZE))
+
+
 @functools.lru_cache(maxsize=1024)
 def _pagination(number, pages):
     return render_to_string("articles/_pagination.html", {
@@ -65,9 +69,9 @@ def topic_detail(request, slug):
     if not rows and number > 1:
         # Past the last page: the last page, as Paginator.get_page answers. Each row carries the total.
         first = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=1, offset=0)
-        number = max(1, -(-first[0][1] // PAGE_SIZE)) if first else 1
+        number = _page_count(first[0][1]) if first else 1
         rows = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-    pages = max(1, -(-rows[0][1] // PAGE_SIZE)) if rows else 1
+    pages = _page_count(rows[0][1]) if rows else 1
     context = {
         "topic_slug": topic_slug, "topic_name": topic_name, "has_articles": bool(rows),
         "canonical_url": absolute_url(reverse("articles:topic", kwargs={"slug": topic_slug})),

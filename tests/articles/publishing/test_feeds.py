@@ -77,7 +77,7 @@ def _django_request(path):
 
 @override_settings(SITE_URL="https://psychly.example")
 def test_the_feed_is_the_document_djangos_syndication_framework_writes(client, editor, reviewer):
-    from articles.publishing.feeds import LatestArticlesFeed
+    from articles.publishing.syndication import LatestArticlesFeed
 
     make_published("First & <feed>", editor=editor, reviewer=reviewer, summary='Says "this" & <that>.')
     make_published("Second feed item", editor=editor, reviewer=reviewer)
@@ -89,7 +89,7 @@ def test_the_feed_is_the_document_djangos_syndication_framework_writes(client, e
 
 
 def test_an_empty_feed_is_dated_now_as_django_dates_it(client):
-    from articles.publishing.feeds import LatestArticlesFeed
+    from articles.publishing.syndication import LatestArticlesFeed
 
     served = ET.fromstring(client.get("/feed/").content)
     expected = ET.fromstring(LatestArticlesFeed()(_django_request("/feed/")).content)
@@ -101,7 +101,7 @@ def test_an_empty_feed_is_dated_now_as_django_dates_it(client):
 def test_the_sitemap_is_the_document_djangos_sitemap_view_writes(client, editor, reviewer):
     from django.contrib.sitemaps.views import sitemap
 
-    from articles.publishing.sitemaps import SITEMAPS
+    from articles.publishing.syndication import SITEMAPS
 
     sleep, mood = make_topic("Sleep"), make_topic("Mood")
     make_published("Mapped one", editor=editor, reviewer=reviewer, topics=[sleep, mood])
