@@ -233,6 +233,9 @@ class ArticleRevision(models.Model):
     # Title (weight A), summary (B) and body text (C) as a tsvector, filled when the revision is frozen,
     # on PostgreSQL only (a GIN index serves search); elsewhere search reads the text columns.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Title (A) and summary (B) alone, filled with search_vector: what results are ranked by. A few hundred
+    # bytes, so ranking reads no article's body however long it is.
+    rank_vector = SearchVectorField(null=True, editable=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -486,6 +489,10 @@ class ArticleListing(models.Model):
     sitemap_entry = models.TextField()
     # The settings it was rendered with (articles.publishing.pages.site): migrate renders it again under others.
     site = models.CharField(max_length=500, default="")
+    # PostgreSQL: the live revision's search_vector and rank_vector, copied when the listing is stored, so a
+    # search reads this table alone (articles.publishing.search). GIN-indexed by migration 0013.
+    search_vector = SearchVectorField(null=True, editable=False)
+    rank_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["-updated_at", "-article"], name="articles_listing_newest")]

@@ -113,13 +113,24 @@ TEMPLATES = [
 WSGI_APPLICATION = "psychly.wsgi.application"
 ASGI_APPLICATION = "psychly.asgi.application"
 
-# SQLite beside manage.py unless DATABASE_URL says otherwise; postgres:// URLs
-# go through psycopg 3 (django.db.backends.postgresql picks it up).
+# SQLite beside manage.py unless DATABASE_URL says otherwise; postgres:// URLs go through psycopg 3, with
+# Django's PostgreSQL backend as psychly/postgresql extends it.
+POSTGRESQL_ENGINE = "psychly.postgresql"
+
+
+def _database(url_variable, default=None):
+    database = env.db_url(url_variable, default=default)
+    if database["ENGINE"] == "django.db.backends.postgresql":
+        database["ENGINE"] = POSTGRESQL_ENGINE
+    return database
+
+
 DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # A kept connection is checked before each request reuses it, so a database restart costs a reconnect, not a 500.
+# On PostgreSQL the check asks the server only when the connection is not quiet (psychly/postgresql).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -137,7 +148,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # reads go there, writes, transactions and signed-in requests to the primary
 # (psychly/db_router.py). In tests the replica mirrors the default database.
 if env.str("DATABASE_REPLICA_URL", default=""):
-    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"] = _database("DATABASE_REPLICA_URL")
     DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
@@ -150,11 +161,11 @@ if env.str("DATABASE_REPLICA_URL", default=""):
 # cannot carry prepared statements (PgBouncer in transaction mode before 1.21, or without
 # max_prepared_statements). Options given in DATABASE_URL win.
 if env.bool("DATABASE_SERVER_SIDE_BINDING", default=True):
-    for _database in DATABASES.values():
-        if _database["ENGINE"] == "django.db.backends.postgresql":
-            _database["OPTIONS"] = {"server_side_binding": True,
+    for _settings in DATABASES.values():
+        if _settings["ENGINE"] == POSTGRESQL_ENGINE:
+            _settings["OPTIONS"] = {"server_side_binding": True,
                                     "prepare_threshold": env.int("DATABASE_PREPARE_THRESHOLD", default=5),
-                                    **_database.get("OPTIONS", {})}
+                                    **_settings.get("OPTIONS", {})}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,12 +15,16 @@ rendered in full, with their links and messages.
 
 import datetime
 import functools
+import itertools
+import operator
 
 from django.conf import settings
 from django.db import connections, router
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Window
+from django.db.models.functions import RowNumber
 from django.template.loader import get_template, render_to_string
 from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -94,19 +98,86 @@ class CompiledQuery:
 
     def _sql(self, vendor):
         if vendor not in self._compiled:
-            sql, params = self.build().query.sql_with_params()
-            if self.paged:
-                sql, params = f"{sql} LIMIT %s OFFSET %s", (*params, marker("limit"), marker("offset"))
-            self._compiled[vendor] = sql, params
+            self._compiled[vendor] = self.compile(self.build())
         return self._compiled[vendor]
+
+    def compile(self, queryset):
+        """The SQL and parameters of ``queryset`` (this query's, or one built from it), paged as this one is."""
+        sql, params = queryset.query.sql_with_params()
+        if self.paged:
+            sql, params = f"{sql} LIMIT %s OFFSET %s", (*params, marker("limit"), marker("offset"))
+        return sql, params
+
+    def width(self):
+        """How many columns each row has (the query's values_list())."""
+        query = self.build().query
+        return len(query.extra_select) + len(query.values_select) + len(query.annotation_select)
 
     def rows(self, **values):
         connection = connections[router.db_for_read(Article)]
         sql, params = self._sql(connection.vendor)
-        arguments = [values[param[1:]] if isinstance(param, Marker) else param for param in params]
-        with connection.cursor() as cursor:
-            cursor.execute(sql, arguments)
-            return cursor.fetchall()
+        return _run(connection, sql, params, values)
+
+
+class CompiledBatch:
+    """Compiled queries answered together, in one statement and one round trip: ``batch.rows(**values)``
+    returns each query's rows, in its own order.
+
+    Each query (a ``CompiledQuery``, paged or not) runs as a common table expression numbering its rows in
+    its own ordering; the statement joins them with UNION ALL, each in its own columns, and sorts by query
+    and number, so each comes back whole and in order however the database plans the union.
+    """
+
+    def __init__(self, *queries):
+        self.queries = queries
+        self._compiled = {}  # vendor -> (sql, params, widths)
+
+    def _sql(self, vendor):
+        if vendor not in self._compiled:
+            parts = []
+            for query in self.queries:
+                built = query.build()
+                parts.append(query.compile(
+                    built.annotate(_position=Window(RowNumber(), order_by=list(built.query.order_by)))))
+            widths = [query.width() for query in self.queries]
+            # The statement is built only from the ORM's own SQL for the queries above and from column and
+            # table names made here: no value is ever formatted into it.
+            names = [[f"c{index}_{column}" for column in range(width)] for index, width in enumerate(widths)]
+            tables, selects, params = [], [], []
+            for index, (sql, part_params) in enumerate(parts):
+                tables.append(f"part_{index} ({', '.join(names[index] + [f'p{index}'])}) AS ({sql})")
+                params.extend(part_params)
+                columns = []
+                for other, other_names in enumerate(names):
+                    columns += other_names if other == index else ["NULL"] * len(other_names)
+                selects.append(f"SELECT {index}, p{index}, {', '.join(columns)} FROM part_{index}")  # nosec B608
+            # A first select that yields no row but names every column from its own part: PostgreSQL types
+            # a union's columns pairwise from the left, and a column that is NULL in the first two selects
+            # would become text and then clash with the part that fills it.
+            every_column = ", ".join(name for part_names in names for name in part_names)
+            every_part = ", ".join(f"part_{index}" for index in range(len(parts)))
+            selects.insert(0, f"SELECT NULL, NULL, {every_column} FROM {every_part} WHERE 1 = 0")  # nosec B608
+            sql = f"WITH {', '.join(tables)} {' UNION ALL '.join(selects)} ORDER BY 1, 2"
+            self._compiled[vendor] = sql, params, widths
+        return self._compiled[vendor]
+
+    def rows(self, **values):
+        connection = connections[router.db_for_read(Article)]
+        sql, params, widths = self._sql(connection.vendor)
+        found = [[] for _ in self.queries]
+        # Rows come sorted by query: each query's rows are one run, cut to its own columns.
+        for index, run in itertools.groupby(_run(connection, sql, params, values), key=operator.itemgetter(0)):
+            start = 2 + sum(widths[:index])
+            end = start + widths[index]
+            found[index] = [row[start:end] for row in run]
+        return found
+
+
+def _run(connection, sql, params, values):
+    arguments = [values[param[1:]] if isinstance(param, Marker) else param for param in params]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arguments)
+        return cursor.fetchall()
 
 
 def as_datetime(value):
@@ -114,6 +185,30 @@ def as_datetime(value):
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     return value if timezone.is_aware(value) else value.replace(tzinfo=datetime.timezone.utc)
+
+
+# -- URLs --------------------------------------------------------------------------
+
+_SLUG = "0slug0"  # a slug no URL pattern treats specially, replaced by the real one
+
+
+@functools.lru_cache(maxsize=64)
+def _url_around_slug(name, prefix):
+    return tuple(reverse(name, kwargs={"slug": _SLUG}).split(_SLUG))
+
+
+@functools.lru_cache(maxsize=64)
+def _url(name, prefix):
+    return reverse(name)
+
+
+def url(name, slug=None):
+    """``reverse(name)``, or ``reverse(name, kwargs={"slug": slug})``, each pattern reversed once per process
+    and script prefix: a slug's characters need no quoting in a path."""
+    if slug is None:
+        return _url(name, get_script_prefix())
+    before, after = _url_around_slug(name, get_script_prefix())
+    return f"{before}{slug}{after}"
 
 
 # -- frames -------------------------------------------------------------------------

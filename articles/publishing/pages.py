@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
-from articles.publishing import frontend_cache, listing, rendering, syndication
+from articles.publishing import frontend_cache, listing, rendering, search, syndication
 from articles.publishing.context import page_context
 from articles.publishing.cache import invalidate_article_on_commit
 from articles.models import Article, ArticleListing, ArticlePage
@@ -51,6 +51,7 @@ def store_public_page(article_id):
         "updated_at": revision.published_at, "card": listing.render_card(article),
         "feed_entry": syndication.feed_entry(article), "sitemap_entry": syndication.sitemap_entry(article), "site": site(),
     })
+    search.index_listing(article_id, revision.pk)
     return html
 
 

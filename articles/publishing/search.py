@@ -1,7 +1,11 @@
 """Search over what readers can see: the published revision's title, summary and body.
 
-On PostgreSQL this is full-text search ranked by SearchRank, the title weighing
-most, over the tsvector stored on each revision when it is frozen (GIN-indexed).
+On PostgreSQL this is full-text search over the tsvector stored on each revision
+when it is frozen and copied to the article's listing when it goes live, matched
+through the listings' GIN index, and ranked by SearchRank over a second, small
+vector of the title (weighing most) and summary: an article whose title has the
+words comes first, then one whose summary has them, then the rest by date,
+newest first.
 On SQLite (the embedded default) it is SQLite's own full-text index, FTS5,
 filled when a revision is frozen: every word must begin a word of the article
 ("keta" finds "ketamine", accents ignored), newest first. So neither reads an
@@ -12,10 +16,10 @@ looks for every word anywhere in the text.
 import re
 
 from django.db import connection, connections
-from django.db.models import F, Q
+from django.db.models import Count, F, Q, Subquery, Window
 from django.db.models.expressions import RawSQL
 
-from articles.models import Article, ArticleRevision
+from articles.models import Article, ArticleListing, ArticleRevision
 from articles.publishing import listing
 
 MAX_QUERY_LENGTH = 200
@@ -48,46 +52,64 @@ def search_articles(text):
 def _indexed_search(terms):
     articles = Article.objects.for_listing()
     search = _postgres_search if connection.vendor == "postgresql" else _sqlite_search
-    return search(articles, terms).filter(listing__isnull=False).values_list("listing__card")
+    return (search(articles, terms).filter(listing__isnull=False)
+            .annotate(total=Window(Count("pk"))).values_list("listing__card", "total"))
 
 
 # The search page's query, compiled once per process: with an index, a search is one query and no ORM work.
+# Each row carries the number of matches.
 _MATCHING_CARDS = listing.CompiledQuery(lambda: _indexed_search(listing.marker("terms")), paged=True)
 
 
-def matching_cards(text, *, limit):
-    """The stored cards (articles.publishing.listing) of at most ``limit`` articles matching ``text``, best first."""
+def matching_cards(text, *, limit, offset=0):
+    """The stored cards (articles.publishing.listing) of the articles matching ``text``, best first, from
+    ``offset`` to at most ``limit``; and how many articles match in all (0 past the last)."""
     text = clean_query(text)
     if not text:
-        return []
+        return [], 0
     if connection.vendor == "postgresql":
         terms = text
     elif connection.vendor == "sqlite":
         terms = sqlite_match(text)
         if not terms:
-            return []
+            return [], 0
     else:
-        found = search_articles(text).filter(listing__isnull=False).values_list("listing__card")[:limit]
-        return [card for (card,) in found]
-    return [card for (card,) in _MATCHING_CARDS.rows(terms=terms, limit=limit, offset=0)]
+        found = search_articles(text).filter(listing__isnull=False)
+        return [card for (card,) in found.values_list("listing__card")[offset:offset + limit]], found.count()
+    rows = _MATCHING_CARDS.rows(terms=terms, limit=limit, offset=offset)
+    return [card for card, _ in rows], rows[0][1] if rows else 0
 
 
 def revision_vector():
     """The weighted tsvector of a revision's title, summary and body (PostgreSQL)."""
     from django.contrib.postgres.search import SearchVector
 
-    return (
-        SearchVector("title", weight="A", config=CONFIG)
-        + SearchVector("summary", weight="B", config=CONFIG)
-        + SearchVector("body_text", weight="C", config=CONFIG)
-    )
+    return rank_vector() + SearchVector("body_text", weight="C", config=CONFIG)
+
+
+def rank_vector():
+    """The weighted tsvector of a revision's title and summary, which results are ranked by (PostgreSQL)."""
+    from django.contrib.postgres.search import SearchVector
+
+    return SearchVector("title", weight="A", config=CONFIG) + SearchVector("summary", weight="B", config=CONFIG)
+
+
+def index_listing(article_id, revision_id):
+    """Give the listing of ``article_id`` its live revision's vectors (PostgreSQL), as a search reads them."""
+    if connection.vendor == "postgresql":
+        revision = ArticleRevision.objects.filter(pk=revision_id)
+        ArticleListing.objects.filter(pk=article_id).update(
+            search_vector=Subquery(revision.values("search_vector")),
+            rank_vector=Subquery(revision.values("rank_vector")),
+        )
 
 
 def store_search_vector(revision):
     """Index ``revision`` once, when it is frozen, so a search reads no text: its tsvector on PostgreSQL, its
     row of the full-text index on SQLite."""
     if connection.vendor == "postgresql":
-        type(revision).objects.filter(pk=revision.pk).update(search_vector=revision_vector())
+        type(revision).objects.filter(pk=revision.pk).update(search_vector=revision_vector(),
+                                                             rank_vector=rank_vector())
     elif connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             # A row left by revisions deleted since (a flushed database reuses their ids) is replaced.
@@ -129,15 +151,19 @@ def sqlite_match(text):
 
 
 def _postgres_search(articles, text):
-    from django.contrib.postgres.search import SearchQuery, SearchRank
+    from django.contrib.postgres.search import SearchQueryField, SearchRank
 
-    vector = F("published_revision__search_vector")
-    query = SearchQuery(text, search_type="websearch", config=CONFIG)
-    # The stored vector and its GIN index (migration 0006): no tsvector is computed per request.
+    # Matched through the listings' GIN index (migration 0013) and ranked by the small vector, both copied
+    # from the live revision: no tsvector is computed per request, and no article's body is read to rank it.
+    matching = RawSQL("SELECT articles_listings_matching(websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text])
+    # A subquery, so the query is parsed once per search, not once per match (a prepared statement's
+    # generic plan would call the function for every row it ranks).
+    query = RawSQL("(SELECT websearch_to_tsquery(%s::regconfig, %s))", [CONFIG, text],
+                   output_field=SearchQueryField())
     return (
-        articles.filter(published_revision__search_vector=query)
-        .annotate(rank=SearchRank(vector, query))
-        .order_by("-rank", "-published_revision__published_at", "-pk")
+        articles.filter(pk__in=matching)
+        .annotate(rank=SearchRank(F("listing__rank_vector"), query))
+        .order_by("-rank", "-listing__updated_at", "-pk")
     )
 
 

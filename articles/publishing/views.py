@@ -8,7 +8,7 @@ from django.db.models import Count, Window
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from articles.models import Article, Topic
@@ -22,23 +22,25 @@ from articles.publishing.search import clean_query, matching_cards
 PAGE_SIZE = 20
 
 
-# The newest cards, with the total of the page's list in each row (one query for a page and its count).
+# The newest cards, and the topics that have a listed article: one statement for the home page.
 _NEWEST = listing.CompiledQuery(lambda: listing.listed().values_list("card"), paged=True)
+_LISTED_TOPICS = listing.CompiledQuery(lambda: listing.listed_topics().values_list("slug", "name"))
+_HOME = listing.CompiledBatch(_NEWEST, _LISTED_TOPICS)
+# A topic's newest cards, each row with the topic's total and the topic itself (one query for a page, its count
+# and its heading); only a page without cards looks the topic up on its own.
 _NEWEST_IN_TOPIC = listing.CompiledQuery(
-    # The topic's articles first (its index), then their listings: a rare topic costs its own few rows.
-    lambda: listing.listed().filter(article__in=Article.objects.filter(topics__slug=listing.marker("topic")))
-    .annotate(total=Window(Count("pk"))).values_list("card", "total"),
+    lambda: listing.listed().filter(article__topics__slug=listing.marker("topic"))
+    .annotate(total=Window(Count("pk"))).values_list("card", "total", "article__topics__slug", "article__topics__name"),
     paged=True,
 )
-_LISTED_TOPICS = listing.CompiledQuery(lambda: listing.listed_topics().values_list("slug", "name"))
 _TOPIC = listing.CompiledQuery(lambda: Topic.objects.filter(slug=listing.marker("slug")).values_list("slug", "name"))
 
 
 @cached_public_page(lists_scope)
 def home(request):
     # Titles and summaries come from the published revision: unreviewed edits never show.
-    cards = [row[0] for row in _NEWEST.rows(limit=PAGE_SIZE, offset=0)]
-    topics = tuple(_LISTED_TOPICS.rows())
+    newest, topics = _HOME.rows(limit=PAGE_SIZE, offset=0)
+    cards, topics = [card for (card,) in newest], tuple(topics)
     context = {"has_articles": bool(cards), "topics": topics, "canonical_url": absolute_url("/")}
     joined = listing.join_cards(cards, level=3)
     if is_cacheable_request(request):
@@ -50,33 +52,45 @@ def _page_count(total):
     return max(1, -(-total // PAGE_SIZE))
 
 
+def _requested_page(request):
+    return int(request.GET["page"]) if page_number(request.GET.get("page", "")) else 1
+
+
 @functools.lru_cache(maxsize=1024)
-def _pagination(number, pages):
+def _pagination(number, pages, link="?page=", labels=("Newer articles", "Older articles")):
+    """The page links of page ``number`` of ``pages`` (none for a single page); ``link`` and the page number
+    make each link's URL."""
+    if pages < 2:
+        return mark_safe("")
     return render_to_string("articles/_pagination.html", {
         "number": number, "pages": pages, "previous": number - 1 if number > 1 else None,
-        "next": number + 1 if number < pages else None,
+        "next": number + 1 if number < pages else None, "link": link,
+        "previous_label": labels[0], "next_label": labels[1],
     })
 
 
 @cached_public_page(lists_scope, params={"page": page_number})
 def topic_detail(request, slug):
-    found = _TOPIC.rows(slug=slug)
-    if not found:
-        raise Http404("No topic here.")
-    topic_slug, topic_name = found[0]
-    number = int(request.GET["page"]) if page_number(request.GET.get("page", "")) else 1
-    rows = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    number = _requested_page(request)
+    rows = _NEWEST_IN_TOPIC.rows(topic=slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
     if not rows and number > 1:
         # Past the last page: the last page, as Paginator.get_page answers. Each row carries the total.
-        first = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=1, offset=0)
+        first = _NEWEST_IN_TOPIC.rows(topic=slug, limit=1, offset=0)
         number = _page_count(first[0][1]) if first else 1
-        rows = _NEWEST_IN_TOPIC.rows(topic=topic_slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+        rows = _NEWEST_IN_TOPIC.rows(topic=slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if rows:
+        topic_slug, topic_name = rows[0][2:]
+    else:
+        found = _TOPIC.rows(slug=slug)
+        if not found:
+            raise Http404("No topic here.")
+        topic_slug, topic_name = found[0]
     pages = _page_count(rows[0][1]) if rows else 1
     context = {
         "topic_slug": topic_slug, "topic_name": topic_name, "has_articles": bool(rows),
-        "canonical_url": absolute_url(reverse("articles:topic", kwargs={"slug": topic_slug})),
+        "canonical_url": absolute_url(listing.url("articles:topic", topic_slug)),
     }
-    pagination = mark_safe(_pagination(number, pages) if pages > 1 else "")
+    pagination = _pagination(number, pages)
     joined = listing.join_cards([row[0] for row in rows], level=2)
     if is_cacheable_request(request):
         page_frame = listing.frame("articles/topic.html", slots=["cards", "pagination"], **context)
@@ -84,18 +98,25 @@ def topic_detail(request, slug):
     return render(request, "articles/topic.html", {**context, "cards": joined, "pagination": pagination})
 
 
-@cached_public_page(lists_scope, params={"q": any_value})
+@cached_public_page(lists_scope, params={"q": any_value, "page": page_number})
 def search(request):
     query = clean_query(request.GET.get("q", ""))
-    cards = matching_cards(query, limit=PAGE_SIZE)
-    results = render_to_string("articles/_search_results.html", {
-        "query": query, "count": len(cards), "cards": listing.join_cards(cards, level=3),
-    }) if query else ""
+    number = _requested_page(request)
+    cards, total = matching_cards(query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    if not cards and number > 1:
+        # Past the last page: the last page, as the topic pages answer.
+        _, total = matching_cards(query, limit=1)
+        number = _page_count(total)
+        cards, total = matching_cards(query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    shape = {"has_query": bool(query), "has_results": bool(total), "plural": total != 1}
+    pagination = _pagination(number, _page_count(total), f"?{urlencode({'q': query})}&page=",
+                             ("Previous results", "More results"))
+    joined = listing.join_cards(cards, level=3)
     if is_cacheable_request(request):
-        page_frame = listing.frame("articles/search.html", slots=["query", "results"], has_query=bool(query))
-        return HttpResponse(page_frame.fill(query=query, results=mark_safe(results)))
-    return render(request, "articles/search.html", {"query": query, "has_query": bool(query),
-                                                    "results": mark_safe(results)})
+        page_frame = listing.frame("articles/search.html", slots=["query", "count", "cards", "pagination"], **shape)
+        return HttpResponse(page_frame.fill(query=query, count=str(total), cards=joined, pagination=pagination))
+    return render(request, "articles/search.html", {**shape, "query": query, "count": total, "cards": joined,
+                                                    "pagination": pagination})
 
 
 @functools.cache

@@ -48,7 +48,7 @@ def test_sqlite_file_beside_manage_py_by_default():
 
 def test_postgres_url_selects_postgresql():
     values = loaded(SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://postgres@127.0.0.1:5432/psychly")
-    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["engine"] == "psychly.postgresql"
     assert values["name"] == "psychly"
     assert values["host"] == "127.0.0.1"
 

@@ -23,7 +23,7 @@ TASKS = 16
 
 pytestmark = [
     pytest.mark.postgres,
-    pytest.mark.skipif(django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    pytest.mark.skipif(django_settings.DATABASES["default"]["ENGINE"] != "psychly.postgresql",
                        reason="needs PostgreSQL row locks and two connections"),
 ]
 

@@ -519,7 +519,7 @@ def test_command_exits_non_zero_when_the_sweep_fails_and_quietly_when_another_ru
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
-    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    django_settings.DATABASES["default"]["ENGINE"] != "psychly.postgresql",
     reason="needs PostgreSQL row locks and two connections",
 )
 def test_two_sweeps_at_once_record_each_notice_once(notice_list, monkeypatch):
@@ -560,7 +560,7 @@ def test_two_sweeps_at_once_record_each_notice_once(notice_list, monkeypatch):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
-    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    django_settings.DATABASES["default"]["ENGINE"] != "psychly.postgresql",
     reason="needs PostgreSQL row locks and two connections",
 )
 def test_two_recorders_of_one_notice_at_once_record_it_once():

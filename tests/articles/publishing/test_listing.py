@@ -59,8 +59,9 @@ def test_a_query_is_escaped_in_every_place_the_search_page_shows_it(client, live
 
 
 def test_a_frame_escapes_what_is_not_safe_and_keeps_what_is():
-    frame = listing.Frame("articles/search.html", {"has_query": True}, ["query", "results"])
-    page = frame.fill(query="<b>&", results=mark_safe("<p>joined</p>"))
+    frame = listing.Frame("articles/search.html", {"has_query": True, "has_results": True, "plural": True},
+                          ["query", "count", "cards", "pagination"])
+    page = frame.fill(query="<b>&", count="2", cards=mark_safe("<p>joined</p>"), pagination="")
     assert "&lt;b&gt;&amp;" in page and "<b>&" not in page
     assert "<p>joined</p>" in page
     assert "\x00" not in page
@@ -123,3 +124,21 @@ def test_listings_stored_under_other_settings_are_stored_again(client, live, set
     assert store_all_public_pages(stale_only=True) == 1
     cache.clear()
     assert f"https://psychly.example{live.get_absolute_url()}" in client.get("/feed/").content.decode()
+
+
+def test_a_batch_answers_each_query_whole_and_in_its_own_order_in_one_statement(django_assert_num_queries):
+    from articles.models import Topic
+
+    for name in ("Sleep", "Anxiety", "Depression", "Grief", "Mood"):
+        make_topic(name)
+    by_name = listing.CompiledQuery(lambda: Topic.objects.order_by("-name").values_list("name"), paged=True)
+    by_slug = listing.CompiledQuery(lambda: Topic.objects.order_by("slug").values_list("slug", "name", "pk"))
+    none = listing.CompiledQuery(lambda: Topic.objects.filter(slug=listing.marker("slug")).values_list("name"))
+    batch = listing.CompiledBatch(by_name, none, by_slug)
+    with django_assert_num_queries(1):
+        answered = batch.rows(limit=3, offset=1, slug="no-such-topic")
+    assert answered == [
+        by_name.rows(limit=3, offset=1), [], by_slug.rows(),
+    ]
+    assert [name for (name,) in answered[0]] == sorted((n for n in Topic.objects.values_list("name", flat=True)),
+                                                       reverse=True)[1:4]

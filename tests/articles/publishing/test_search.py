@@ -1,11 +1,13 @@
 """Search over the published revisions: full-text with ranking on PostgreSQL, every word on SQLite."""
 
+import re
+
 import pytest
 from django.db import connection
 
 from articles.models import Article
 from articles.publishing.search import MAX_QUERY_LENGTH, clean_query, search_articles
-from tests.articles.publish_helpers import make_published
+from tests.articles.publish_helpers import make_many_published, make_published, make_topic, publish
 from tests.factories import make_supported_article
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +69,19 @@ def test_a_title_match_ranks_above_a_summary_match_on_postgresql(library):
     assert [a.pk for a in search_articles("insomnia")] == [library["title"].pk, library["summary"].pk]
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="ranking is PostgreSQL full-text search")
+def test_a_match_in_the_body_alone_ranks_below_title_and_summary_matches_on_postgresql(library, editor, reviewer):
+    # Every supported article's claims mention NMDA receptors; these two say it in the title or summary too.
+    newest = make_published("Ketamine again", editor=editor, reviewer=reviewer)
+    in_title = make_published("NMDA receptors explained", editor=editor, reviewer=reviewer)
+    in_summary = make_published("Glutamate", editor=editor, reviewer=reviewer, summary="What NMDA receptors do.")
+    ranked = [a.pk for a in search_articles("NMDA receptors")]
+    assert ranked[:2] == [in_title.pk, in_summary.pk]
+    # The rest matched in their bodies alone: newest first.
+    assert ranked[2:] == sorted(ranked[2:], key=lambda pk: Article.objects.get(pk=pk).published_at, reverse=True)
+    assert newest.pk in ranked[2:] and library["body"].pk in ranked[2:]
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="stemming is PostgreSQL full-text search")
 def test_postgresql_search_stems_words(library):
     assert library["title"].pk in {a.pk for a in search_articles("routine")}
@@ -79,6 +94,49 @@ def test_the_search_page_shows_results_and_counts(client, library):
     assert "No articles match “zebrafish”" in client.get("/search/", {"q": "zebrafish"}).content.decode()
     page = client.get("/search/").content.decode()
     assert "<h1>Search</h1>" in page and "result" not in page
+
+
+def _shown(page):
+    return re.findall(r'<a href="(/articles/[^"]+)"', page)
+
+
+def test_the_search_page_counts_every_match_and_shows_them_20_a_page(client, editor, reviewer):
+    make_many_published(25, editor=editor, reviewer=reviewer, topic=make_topic("Depression"))
+    first = client.get("/search/", {"q": "ketamine"}).content.decode()
+    assert "25 results for “ketamine”" in first
+    assert "Page 1 of 2" in first and '<a href="?q=ketamine&amp;page=2" rel="next">More results</a>' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/search/", {"q": "ketamine", "page": "2"}).content.decode()
+    assert "25 results for “ketamine”" in second and "Page 2 of 2" in second
+    assert '<a href="?q=ketamine&amp;page=1" rel="prev">Previous results</a>' in second and 'rel="next"' not in second
+    assert (len(_shown(first)), len(_shown(second))) == (20, 5)
+    assert len(set(_shown(first) + _shown(second))) == 25, "each match once across the pages"
+    # Past the last page: the last page, as the topic pages answer; a page that is no number: the first.
+    assert _shown(client.get("/search/", {"q": "ketamine", "page": "9"}).content.decode()) == _shown(second)
+    assert _shown(client.get("/search/", {"q": "ketamine", "page": "x"}).content.decode()) == _shown(first)
+
+
+def test_one_page_of_matches_has_no_page_links(client, library):
+    page = client.get("/search/", {"q": "insomnia"}).content.decode()
+    assert "2 results for “insomnia”" in page and 'class="pagination"' not in page
+    assert "1 result for “insomnia routines”" in client.get("/search/", {"q": "insomnia routines"}).content.decode()
+
+
+def test_the_page_links_carry_the_query_quoted(client, editor, reviewer):
+    make_many_published(25, editor=editor, reviewer=reviewer, topic=make_topic("Depression"))
+    page = client.get("/search/", {"q": 'ketamine "copy"'}).content.decode()
+    assert "24 results for “ketamine &quot;copy&quot;”" in page
+    assert '<a href="?q=ketamine+%22copy%22&amp;page=2" rel="next">' in page
+
+
+def test_search_follows_the_live_revision_when_it_is_republished(library, editor, reviewer):
+    article = Article.objects.get(pk=library["body"].pk)
+    article.title = "Zebrafish models"
+    article.save()
+    assert not search_articles("zebrafish").exists(), "unreviewed words are never searched"
+    publish(article, editor=editor, reviewer=reviewer)
+    assert [a.pk for a in search_articles("zebrafish")] == [article.pk]
+    assert article.pk not in {a.pk for a in search_articles("ketamine basics")}
 
 
 def test_the_search_page_escapes_the_query(client, library):

@@ -165,7 +165,7 @@ def test_a_server_error_renders_the_500_page(client, settings, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(listing.CompiledQuery, "rows", broken)
+    monkeypatch.setattr(listing, "_run", broken)
     client.raise_request_exception = False
     response = client.get("/")
     assert response.status_code == 500

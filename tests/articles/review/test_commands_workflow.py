@@ -101,7 +101,7 @@ def test_publish_scheduled_refuses_when_the_scheduler_lost_permission(article, e
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="needs PostgreSQL row locks"
+    settings.DATABASES["default"]["ENGINE"] != "psychly.postgresql", reason="needs PostgreSQL row locks"
 )
 def test_two_machines_running_publish_scheduled_at_once_publish_each_article_once():
     from tests.factories import make_editor, make_reviewer, make_supported_article

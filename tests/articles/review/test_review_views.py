@@ -241,7 +241,7 @@ def test_a_second_approval_gets_a_clear_message(client, article, editor, reviewe
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql", reason="needs PostgreSQL row locks"
+    settings.DATABASES["default"]["ENGINE"] != "psychly.postgresql", reason="needs PostgreSQL row locks"
 )
 def test_two_concurrent_approvals_one_wins():
     editor = make_editor("ed_c")
