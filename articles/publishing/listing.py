@@ -151,12 +151,14 @@ class CompiledBatch:
                 for other, other_names in enumerate(names):
                     columns += other_names if other == index else ["NULL"] * len(other_names)
                 selects.append(f"SELECT {index}, p{index}, {', '.join(columns)} FROM part_{index}")  # nosec B608
-            # A first select that yields no row but names every column from its own part: PostgreSQL types
-            # a union's columns pairwise from the left, and a column that is NULL in the first two selects
-            # would become text and then clash with the part that fills it.
-            every_column = ", ".join(name for part_names in names for name in part_names)
-            every_part = ", ".join(f"part_{index}" for index in range(len(parts)))
-            selects.insert(0, f"SELECT NULL, NULL, {every_column} FROM {every_part} WHERE 1 = 0")  # nosec B608
+            if len(parts) > 2:
+                # PostgreSQL types a union's columns pairwise from the left: a column NULL in the first two
+                # selects would become text and clash with the part that fills it. A first select that yields
+                # no row but names every column from its own part types them all. (Two parts need none, and
+                # without it each part is referenced once, so the database can plan it inline.)
+                every_column = ", ".join(name for part_names in names for name in part_names)
+                every_part = ", ".join(f"part_{index}" for index in range(len(parts)))
+                selects.insert(0, f"SELECT NULL, NULL, {every_column} FROM {every_part} WHERE 1 = 0")  # nosec B608
             sql = f"WITH {', '.join(tables)} {' UNION ALL '.join(selects)} ORDER BY 1, 2"
             self._compiled[vendor] = sql, params, widths
         return self._compiled[vendor]
