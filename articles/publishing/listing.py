@@ -88,24 +88,31 @@ class CompiledQuery:
 
     Compiling a queryset (its joins, column list and subqueries) costs as much as running a small one;
     ``build()`` returns it with ``marker(name)`` where values go, and each run substitutes them.
-    ``paged`` appends LIMIT and OFFSET as parameters, so one compiled query serves every page.
+    ``paged`` runs take ``limit`` and ``offset``: the limit, always one of the code's page sizes, is written
+    into the SQL, and the offset is a parameter (none on a first page), so a few compiled variants serve
+    every page. With a literal LIMIT, a PostgreSQL prepared statement's generic plan knows how many rows it
+    is for; with LIMIT as a parameter it may look dearer than a plan for the values at hand, and the server
+    then plans the statement anew on every run.
     """
 
     def __init__(self, build, *, paged=False):
         self.build = build
         self.paged = paged
-        self._compiled = {}  # vendor -> (sql, params)
+        self._compiled = {}  # (vendor, page size, first page) -> (sql, params)
 
-    def _sql(self, vendor):
-        if vendor not in self._compiled:
-            self._compiled[vendor] = self.compile(self.build())
-        return self._compiled[vendor]
+    def _sql(self, vendor, values):
+        key = (vendor, *_paging(values)) if self.paged else (vendor,)
+        if key not in self._compiled:
+            self._compiled[key] = self.compile(self.build(), *key[1:])
+        return self._compiled[key]
 
-    def compile(self, queryset):
-        """The SQL and parameters of ``queryset`` (this query's, or one built from it), paged as this one is."""
+    def compile(self, queryset, limit=None, first_page=False):
+        """The SQL and parameters of ``queryset`` (this query's, or one built from it), paged as this one is:
+        at most ``limit`` rows, from the offset a run gives unless ``first_page``."""
         sql, params = queryset.query.sql_with_params()
         if self.paged:
-            sql, params = f"{sql} LIMIT %s OFFSET %s", (*params, marker("limit"), marker("offset"))
+            sql = f"{sql} LIMIT {limit:d}" if first_page else f"{sql} LIMIT {limit:d} OFFSET %s"
+            params = params if first_page else (*params, marker("offset"))
         return sql, params
 
     def width(self):
@@ -115,7 +122,7 @@ class CompiledQuery:
 
     def rows(self, **values):
         connection = connections[router.db_for_read(Article)]
-        sql, params = self._sql(connection.vendor)
+        sql, params = self._sql(connection.vendor, values)
         return _run(connection, sql, params, values)
 
 
@@ -130,15 +137,17 @@ class CompiledBatch:
 
     def __init__(self, *queries):
         self.queries = queries
-        self._compiled = {}  # vendor -> (sql, params, widths)
+        self._compiled = {}  # (vendor, page size, first page) -> (sql, params, widths)
 
-    def _sql(self, vendor):
-        if vendor not in self._compiled:
+    def _sql(self, vendor, values):
+        paging = _paging(values) if any(query.paged for query in self.queries) else ()
+        key = (vendor, *paging)
+        if key not in self._compiled:
             parts = []
             for query in self.queries:
                 built = query.build()
                 parts.append(query.compile(
-                    built.annotate(_position=Window(RowNumber(), order_by=list(built.query.order_by)))))
+                    built.annotate(_position=Window(RowNumber(), order_by=list(built.query.order_by))), *paging))
             widths = [query.width() for query in self.queries]
             # The statement is built only from the ORM's own SQL for the queries above and from column and
             # table names made here: no value is ever formatted into it.
@@ -160,12 +169,12 @@ class CompiledBatch:
                 every_part = ", ".join(f"part_{index}" for index in range(len(parts)))
                 selects.insert(0, f"SELECT NULL, NULL, {every_column} FROM {every_part} WHERE 1 = 0")  # nosec B608
             sql = f"WITH {', '.join(tables)} {' UNION ALL '.join(selects)} ORDER BY 1, 2"
-            self._compiled[vendor] = sql, params, widths
-        return self._compiled[vendor]
+            self._compiled[key] = sql, params, widths
+        return self._compiled[key]
 
     def rows(self, **values):
         connection = connections[router.db_for_read(Article)]
-        sql, params, widths = self._sql(connection.vendor)
+        sql, params, widths = self._sql(connection.vendor, values)
         found = [[] for _ in self.queries]
         # Rows come sorted by query: each query's rows are one run, cut to its own columns.
         for index, run in itertools.groupby(_run(connection, sql, params, values), key=operator.itemgetter(0)):
@@ -173,6 +182,14 @@ class CompiledBatch:
             end = start + widths[index]
             found[index] = [row[start:end] for row in run]
         return found
+
+
+def _paging(values):
+    """A paged run's page size (an int: it is written into the SQL) and whether it is a first page."""
+    limit, offset = values["limit"], values["offset"]
+    if type(limit) is not int or limit < 0:
+        raise TypeError(f"limit must be a non-negative int, not {limit!r}")
+    return limit, offset == 0
 
 
 def _run(connection, sql, params, values):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from django.utils.safestring import mark_safe
 
@@ -10,7 +11,7 @@ from articles.publishing import listing
 from articles.publishing.listing import render_card
 from articles.publishing.pages import store_all_public_pages
 from articles.review import workflow
-from tests.articles.publish_helpers import make_published, make_topic, publish
+from tests.articles.publish_helpers import make_many_published, make_published, make_topic, publish
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,38 @@ def test_a_batch_answers_each_query_whole_and_in_its_own_order_in_one_statement(
     ]
     assert [name for (name,) in answered[0]] == sorted((n for n in Topic.objects.values_list("name", flat=True)),
                                                        reverse=True)[1:4]
+
+
+def test_a_paged_query_writes_its_page_size_into_the_sql_and_an_offset_only_past_the_first_page():
+    from articles.models import Topic
+
+    for name in ("Sleep", "Anxiety", "Depression"):
+        make_topic(name)
+    by_name = listing.CompiledQuery(lambda: Topic.objects.order_by("name").values_list("name"), paged=True)
+    assert by_name.rows(limit=2, offset=0) == [("Anxiety",), ("Depression",)]
+    assert by_name.rows(limit=2, offset=2) == [("Sleep",)]
+    first, _ = by_name._sql("any", {"limit": 2, "offset": 0})
+    later, params = by_name._sql("any", {"limit": 2, "offset": 2})
+    assert first.endswith(" LIMIT 2") and later.endswith(" LIMIT 2 OFFSET %s") and params[-1] == listing.marker("offset")
+    for limit in ("2; DROP TABLE articles_topic", 2.5, True, -1):
+        with pytest.raises(TypeError, match="limit must be a non-negative int"):
+            by_name.rows(limit=limit, offset=0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements' plans are PostgreSQL's")
+def test_a_list_statement_keeps_one_plan_on_postgresql(editor, reviewer, topic):
+    # A prepared statement whose LIMIT was a parameter was planned anew on every run when its generic plan
+    # looked dearer than a plan for the page at hand; with the page size in the SQL one plan serves them all.
+    from articles.publishing.feeds import _LATEST, FEED_SIZE
+
+    make_many_published(200, editor=editor, reviewer=reviewer, topic=topic)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # the statistics autovacuum would gather, which the planner costs plans by
+    for _ in range(20):
+        assert len(_LATEST.rows(limit=FEED_SIZE, offset=0)) == FEED_SIZE
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+                       ['SELECT "articles_articlelisting"."feed_entry" AS "feed_entry", %'])
+        (generic, custom), = cursor.fetchall()
+    # The server plans a prepared statement's first five runs for their values, then keeps the generic plan.
+    assert custom <= 5 < generic
