@@ -56,6 +56,17 @@ def _requested_page(request):
     return int(request.GET["page"]) if page_number(request.GET.get("page", "")) else 1
 
 
+def _page_of(fetch, number):
+    """Page ``number`` of a list, as (number, rows, total): ``fetch(limit, offset)`` returns a page's rows and the
+    list's total. Past the last page, the last page, as Paginator.get_page answers."""
+    rows, total = fetch(PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    if not rows and number > 1:
+        _, total = fetch(1, 0)
+        number = _page_count(total)
+        rows, total = fetch(PAGE_SIZE, (number - 1) * PAGE_SIZE)
+    return number, rows, total
+
+
 @functools.lru_cache(maxsize=1024)
 def _pagination(number, pages, link="?page=", labels=("Newer articles", "Older articles")):
     """The page links of page ``number`` of ``pages`` (none for a single page); ``link`` and the page number
@@ -71,13 +82,11 @@ def _pagination(number, pages, link="?page=", labels=("Newer articles", "Older a
 
 @cached_public_page(lists_scope, params={"page": page_number})
 def topic_detail(request, slug):
-    number = _requested_page(request)
-    rows = _NEWEST_IN_TOPIC.rows(topic=slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-    if not rows and number > 1:
-        # Past the last page: the last page, as Paginator.get_page answers. Each row carries the total.
-        first = _NEWEST_IN_TOPIC.rows(topic=slug, limit=1, offset=0)
-        number = _page_count(first[0][1]) if first else 1
-        rows = _NEWEST_IN_TOPIC.rows(topic=slug, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    def newest(limit, offset):
+        rows = _NEWEST_IN_TOPIC.rows(topic=slug, limit=limit, offset=offset)
+        return rows, rows[0][1] if rows else 0  # each row carries the total
+
+    number, rows, total = _page_of(newest, _requested_page(request))
     if rows:
         topic_slug, topic_name = rows[0][2:]
     else:
@@ -85,12 +94,11 @@ def topic_detail(request, slug):
         if not found:
             raise Http404("No topic here.")
         topic_slug, topic_name = found[0]
-    pages = _page_count(rows[0][1]) if rows else 1
     context = {
         "topic_slug": topic_slug, "topic_name": topic_name, "has_articles": bool(rows),
         "canonical_url": absolute_url(listing.url("articles:topic", topic_slug)),
     }
-    pagination = _pagination(number, pages)
+    pagination = _pagination(number, _page_count(total))
     joined = listing.join_cards([row[0] for row in rows], level=2)
     if is_cacheable_request(request):
         page_frame = listing.frame("articles/topic.html", slots=["cards", "pagination"], **context)
@@ -101,13 +109,8 @@ def topic_detail(request, slug):
 @cached_public_page(lists_scope, params={"q": any_value, "page": page_number})
 def search(request):
     query = clean_query(request.GET.get("q", ""))
-    number = _requested_page(request)
-    cards, total = matching_cards(query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
-    if not cards and number > 1:
-        # Past the last page: the last page, as the topic pages answer.
-        _, total = matching_cards(query, limit=1)
-        number = _page_count(total)
-        cards, total = matching_cards(query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
+    number, cards, total = _page_of(lambda limit, offset: matching_cards(query, limit=limit, offset=offset),
+                                    _requested_page(request))
     shape = {"has_query": bool(query), "has_results": bool(total), "plural": total != 1}
     pagination = _pagination(number, _page_count(total), f"?{urlencode({'q': query})}&page=",
                              ("Previous results", "More results"))
